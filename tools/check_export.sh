@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Export the notebooks into a scratch copy of the repository and fail if the package differs from the committed one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cp -r settings.ini nbs steerable_pluralism "$tmp/"
+(cd "$tmp" && nbdev_export >/dev/null)
+if ! diff -r -q -x __pycache__ steerable_pluralism "$tmp/steerable_pluralism"; then
+  diff -r -u -x __pycache__ steerable_pluralism "$tmp/steerable_pluralism" | head -40
+  echo "steerable_pluralism/ differs from the notebooks: edit nbs/, run nbdev_export, commit both." >&2
+  exit 1
+fi
+echo "exported modules match nbs/"
