@@ -43,10 +43,10 @@ def answer(s, n=2):
                        for l, lab in zip('AB', s.get('labels', [{}] * n)[:n])})
 
 
-def few_shot(data, k, final):
+def few_shot(data, k, final, clip=1500):
     msgs = [{'role': 'system', 'content': SYSTEM}]
-    for s in data[:k]: msgs += [{'role': 'user', 'content': turn(s)}, {'role': 'assistant', 'content': answer(s)}]
-    return msgs + [{'role': 'user', 'content': turn(final)}]
+    for s in data[:k]: msgs += [{'role': 'user', 'content': turn(s, clip=clip)}, {'role': 'assistant', 'content': answer(s)}]
+    return msgs + [{'role': 'user', 'content': turn(final, clip=800)}]
 
 
 def timed(f, repeats=1):
@@ -84,12 +84,12 @@ def bench_constrained(b, data, repeats):
 
 def bench_self_consistency(b, data, n=5, max_tokens=160):
     k = 1
-    while b.count_tokens(few_shot(data, k + 1, data[300])) < 4000 and k < 60: k += 1
-    base = few_shot(data, k, data[300])
+    while b.count_tokens(few_shot(data, k + 1, data[300], clip=500)) < 4100 and k < 60: k += 1
+    base = few_shot(data, k, data[300], clip=500)
     # the n samples differ only in the last user turn (shuffled response order)
     last = data[300]
     variants = [dict(last, responses=last['responses'][::-1] if i % 2 else last['responses']) for i in range(n)]
-    chats = [base[:-1] + [{'role': 'user', 'content': turn(v)}] for v in variants]
+    chats = [base[:-1] + [{'role': 'user', 'content': turn(v, clip=800)}] for v in variants]
     sch = schema()
     b.prefix_sharing = True
     b.generate([chats[0]], sch, max_tokens=4)
