@@ -1,0 +1,61 @@
+"Baselines on tiny random models (reward model, Kaleido) and, for the LLM baselines, the real SmolLM2-135M."
+import numpy as np, pytest, torch
+from transformers import AutoModelForSequenceClassification, AutoModelForSeq2SeqLM, AutoTokenizer
+from steerable_pluralism.benchmark import load_benchmark
+from steerable_pluralism.methods import make_method
+from steerable_pluralism import baselines as B
+
+@pytest.fixture(scope='module')
+def hs(): return load_benchmark('helpsteer2', 'eval', limit=4)
+
+@pytest.fixture(scope='module')
+def rm_dir(tmp_path_factory): return B.tiny_reward_model(tmp_path_factory.mktemp('rm'), seed=1)
+
+@pytest.fixture(scope='module')
+def kd_dir(tmp_path_factory): return B.tiny_kaleido(tmp_path_factory.mktemp('kaleido'), seed=1)
+
+def test_reward_model_choice_is_argmax_of_independent_rewards(hs, rm_dir):
+    m, t = AutoModelForSequenceClassification.from_pretrained(rm_dir).eval(), AutoTokenizer.from_pretrained(rm_dir)
+    pred = make_method('reward-model', model=rm_dir, dataset='helpsteer2', samples=3).predict(hs)
+    assert pred.failures == 0 and pred.choices.shape == (len(hs),)
+    for i, s in enumerate(hs):
+        with torch.no_grad():
+            ref = [m(**t(f"<s><user>{s.prompt}</s><assistant>{r}</s>", add_special_tokens=False, return_tensors='pt')).logits.item()
+                   for r in s.responses]
+        assert pred.choices[i] == int(np.argmax(ref))
+    assert len(set(pred.choices.tolist())) > 1   # not a constant pick: the test could catch a wrong argmax
+
+def test_reward_model_missing_weights_names_id_and_fix(hs):
+    with pytest.raises(B.ModelUnavailableError, match=r"no-such/rm.*local-dir"):
+        B.RewardModelMethod('no-such/rm').choose(hs[0])
+
+def test_kaleido_scores_match_hand_formula(hs, kd_dir):
+    m, t = AutoModelForSeq2SeqLM.from_pretrained(kd_dir).eval(), AutoTokenizer.from_pretrained(kd_dir)
+    ids = [t.convert_tokens_to_ids(w) for w in ('Supports', 'Opposes', 'Either')]
+    k = make_method('kaleido', model=kd_dir, dataset='helpsteer2', backend='unused')
+    assert k.attributes == ('helpfulness', 'correctness', 'coherence', 'complexity', 'verbosity')
+    s = hs[1]
+    for a in ('helpfulness', 'verbosity'):
+        rec = k.score(s, a)
+        for j, r in enumerate(s.responses):
+            enc = t(f"[Valence]:\tAction: {s.prompt} {r}\tValue: {a}", return_tensors='pt')
+            with torch.no_grad(): p = torch.softmax(m(**enc, decoder_input_ids=torch.tensor([[0, 0]])).logits[0, -1], -1)[ids]
+            p = (p / p.sum()).numpy()
+            assert rec['scores'][j] == pytest.approx(p[0] + 0.5 * p[2], abs=1e-5)
+
+def test_kaleido_batching_does_not_change_scores(hs, kd_dir):
+    one = B.KaleidoMethod(['care'], model=kd_dir, batch_size=1).valence([f"{hs[0].prompt} {r}" for r in hs[0].responses] + ['short'], 'care')
+    many = B.KaleidoMethod(['care'], model=kd_dir, batch_size=8).valence([f"{hs[0].prompt} {r}" for r in hs[0].responses] + ['short'], 'care')
+    np.testing.assert_allclose(one, many, atol=1e-5)
+
+def test_kaleido_reads_the_templates_from_the_config(hs, tmp_path):
+    d = B.tiny_kaleido(tmp_path, templates={'valence': {'template': 'V | ACT | WHAT=WHICH', 'args': ['ACT', 'WHAT', 'WHICH']}})
+    k = B.KaleidoMethod(['care'], model=d)
+    assert k.prompt('an action', 'care') == 'V | an action | Value=care'
+
+def test_implicit_bias_of_reward_model(hs, rm_dir):
+    pred = B.RewardModelMethod(rm_dir).predict(hs)
+    ib = B.implicit_bias(pred, hs)
+    lab = hs.labels_array()
+    np.testing.assert_allclose(ib['chosen'].values, np.mean([lab[i, c] for i, c in enumerate(pred.choices)], 0))
+    assert list(ib.index) == list(hs.attributes) and (ib['high'] == 1).all() and (ib['low'] == 0).all()
