@@ -196,3 +196,20 @@ def test_explorer_widget(tiny, blind):
     v = ui.explorer.last_view
     assert (v.target, v.choice, v.accuracy) == ({'x': 0.}, 1, 1.) and ui.sliders['y'].disabled
     assert 'accuracy of this target' in ui.out_text.value
+
+
+def test_weights_follow_the_target_sets_attribute_order():
+    one = Benchmark('one', 'eval', ['a', 'b'], [0, .5, 1], [Scenario('q', ['r0', 'r1'], [{'a': 1, 'b': 0}, {'a': .5, 'b': .5}])])
+    p = Predictions('m', one.ids, ('a', 'b'), scores=[[[.9, .1], [.6, .6]]])
+    fwd = TargetSet.from_targets('t', [{'a': 1, 'b': 1}, {'a': 1}], ('a', 'b'))
+    rev = TargetSet.from_targets('t', [{'a': 1, 'b': 1}, {'a': 1}], ('b', 'a'))
+    w = {'none': None, 'a x10': {'a': 10}}
+    pd.testing.assert_frame_equal(pl.weight_effect(p, one, fwd, w), pl.weight_effect(p, one, rev, w))
+    assert pl.weight_effect(p, one, rev, w).changed.tolist() == [0, .5]
+
+
+def test_results_frame_input(ev):
+    fr = ev.to_frame()
+    evs = pl.frame_evaluations(fr)
+    assert list(evs) == ['y-blind'] and pl.compare_population(fr).loc['y-blind', 'mean'] == pytest.approx(19/24)
+    with pytest.raises(ValueError, match='target_key'): pl.frame_evaluations(fr.drop(columns='target_key'))
