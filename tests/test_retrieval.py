@@ -158,3 +158,11 @@ def test_bad_model_path_names_it(tmp_path):
     e = Embedder(model=str(tmp_path / 'no-such-model'), cache_dir=tmp_path)
     with pytest.raises(RetrievalError, match='no-such-model.*Embedder\\(model=PATH\\)'):
         e.encode(['x'])
+
+
+def test_cache_off(tmp_path):
+    table = {'p': (1, 0, 0), 'r0': (0, 1, 0), 'r1': (0, 0, 1)}
+    b = Benchmark('toy', 'train', ('a',), (0, 1), [Scenario('p', ('r0', 'r1'), ({'a': 0}, {'a': 1}))])
+    e = TextFake(table, tmp_path); e.cache = False
+    e.embed(b); e.embed(b)
+    assert e.texts == 6 and not list(tmp_path.iterdir())  # computed twice, nothing written
