@@ -213,3 +213,23 @@ def test_results_frame_input(ev):
     evs = pl.frame_evaluations(fr)
     assert list(evs) == ['y-blind'] and pl.compare_population(fr).loc['y-blind', 'mean'] == pytest.approx(19/24)
     with pytest.raises(ValueError, match='target_key'): pl.frame_evaluations(fr.drop(columns='target_key'))
+
+
+def test_explorer_from_store(tiny, tmp_path):
+    from steerable_pluralism.store import PredictionStore
+    m = pl.NoisyOracleMethod(.2, seed=3, attributes=tiny.attributes)
+    with PredictionStore(tmp_path/'s.sqlite') as st:
+        for s in tiny:
+            for u in m.units(s): st.put(m.key, s.id, u, m.run_unit(s, u))
+    got = Explorer.from_store(tmp_path/'s.sqlite', m, tiny).update(1, {'x': 0, 'y': 1})
+    want = Explorer(tiny, m.predict(tiny)).update(1, {'x': 0, 'y': 1})
+    np.testing.assert_array_equal(got.predicted, want.predicted)
+    assert (got.choice, got.accuracy) == (want.choice, want.accuracy)
+
+
+def test_results_frame_of_two_runs(blind, tiny, targets):
+    perfect = evaluate(Predictions('oracle', tiny.ids, tiny.attributes, scores=tiny.labels_array()), tiny, targets)
+    fr = pd.concat([perfect.to_frame(), evaluate(blind, tiny, targets).to_frame()]).assign(backbone='none', decoding='greedy')
+    assert list(pl.frame_evaluations(fr)) == ['oracle', 'y-blind']          # only columns that vary name a run
+    cp = pl.compare_population(fr)
+    assert cp.loc['oracle', 'mean'] == 1 and cp.loc['y-blind', 'mean'] == pytest.approx(19/24)
