@@ -66,9 +66,11 @@ def results_frame(evaluations, dataset: str, backbone: str, decoding: str = 'gre
         if len(f) != T: raise ValueError(f"{ev.method}/{ev.target_set}: to_frame() has {len(f)} rows but {T} target keys")
         fill = {'method': ev.method, 'target_set': ev.target_set, 'target_key': list(ev.target_keys),
                 'accuracy': np.asarray(ev.per_target, float), 'n_scored': np.asarray(ev.n_scored, int),
-                'failures': int(ev.failures), 'n_scenarios': int(ev.summary()['n_scenarios'])}
+                'n_scenarios': int(ev.summary()['n_scenarios'])}
         for c, v in fill.items():
             if c not in f.columns: f[c] = v
+        # `failures` of a run = its failed model outputs (failed predictions), the same on every row of the run
+        f['failures'] = int(getattr(ev, 'failed_outputs', 0) or 0)
         if 'n_attributes' not in f.columns: f['n_attributes'] = [_n_attributes(k) for k in f['target_key']]
         f['dataset'], f['backbone'], f['decoding'] = dataset, backbone, decoding
         parts.append(f[list(RESULT_COLUMNS)])
