@@ -1,0 +1,58 @@
+"""The quick grid's experiment notebook executes under papermill on a tiny slice (2 scenarios, oracle + random),
+a complete run is skipped the second time, and unavailable methods or data are skipped, never crashing the batch."""
+import json
+from pathlib import Path
+import pandas as pd
+import pytest
+
+for m in ('store', 'targets', 'alignment'): pytest.importorskip(f'steerable_pluralism.{m}')
+from steerable_pluralism.benchmark import data_dir
+from steerable_pluralism.reproduce import RESULT_COLUMNS, expand_grid, reproduce
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = ROOT/'grids'/'quick.yaml'
+
+def test_quick_grid_expands():
+    (run,) = expand_grid(QUICK)
+    assert (run['backbone'], run['dataset'], run['decoding'], run['run']) == ('smollm2', 'helpsteer2', 'greedy', 'smollm2-helpsteer2-greedy')
+    assert {'comparative-fewshot', 'reward-model', 'kaleido', 'prompt-aligned'} <= set(run['methods'])
+    assert len(expand_grid(ROOT/'grids'/'paper.yaml')) == 2*2 + 2*2*2 + 2   # greedy 3B/7B × 2 datasets, sampling, 70B
+
+def test_quick_grid_notebook_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random', 'no-such-method'],
+                  figures_dir=tmp_path/'figures')
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done'}
+    run_dir = tmp_path/'runs'/'smollm2-helpsteer2-greedy'
+    nb = json.loads((run_dir/'run_experiment.ipynb').read_text())
+    injected = [c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', [])]
+    assert injected and 'limit = 2' in ''.join(injected[0]['source'])
+    assert (run_dir/'store.sqlite').exists()
+
+    res = pd.read_csv(run_dir/'results.csv')
+    assert list(res.columns)[:len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
+    assert set(res.method) == {'oracle', 'random'} and set(res.n_scenarios) == {2}
+    assert set(res.target_set) == {'all', 'sampled', 'high', 'low'}
+    assert (res[res.target_set == 'sampled'].groupby('method').size() == 50).all()
+    assert (res[res.target_set == 'all'].groupby('method').size() == 3124).all()
+    oracle = res[res.method == 'oracle']
+    assert (oracle.accuracy == 1.0).all() and (oracle.failures == 0).all()   # the oracle aligns with the true labels
+    assert res[res.method == 'random'].accuracy.between(0, 1).all()
+    skipped = pd.read_csv(run_dir/'skipped.csv')
+    assert skipped.method.tolist() == ['no-such-method'] and 'unknown method' in skipped.reason[0]
+    assert len(pd.read_csv(tmp_path/'runs'/'results.csv')) == len(res)
+
+    # the run is not complete (a method was skipped): it runs again, and with only available methods it is then skipped
+    r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random'], figures_dir=tmp_path/'figures')
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done'}
+    mtime = (run_dir/'run_experiment.ipynb').stat().st_mtime
+    r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random'], figures_dir=tmp_path/'figures')
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'complete'}
+    assert (run_dir/'run_experiment.ipynb').stat().st_mtime == mtime
+
+@pytest.mark.skipif((data_dir()/'mic'/'eval.json').exists(), reason="MIC is built here")
+def test_mic_without_data_is_skipped(tmp_path, caplog):
+    grid = {'runs': [{'dataset': 'mic', 'methods': ['oracle']}]}
+    r = reproduce(grid, out_dir=tmp_path, draw=False)
+    assert r['status'] == {'smollm2-mic-greedy': 'no data'}
+    assert 'MIC.csv not provided' in caplog.text
