@@ -44,6 +44,8 @@ def test_quick_grid_notebook_runs(tmp_path, monkeypatch):
     skipped = pd.read_csv(run_dir/'skipped.csv')
     assert skipped.method.tolist() == ['no-such-method'] and 'unknown method' in skipped.reason[0]
     assert len(pd.read_csv(tmp_path/'runs'/'results.csv')) == len(res)
+    assert {'fig6_accuracy', 'fig8_accuracy_vs_n', 'table1_regression'} <= set(r['figures']['written'])
+    assert (tmp_path/'figures'/'fig6_accuracy.png').stat().st_size > 0
 
     # the run is not complete (a method was skipped): it runs again, and with only available methods it is then skipped
     r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random'], figures_dir=tmp_path/'figures')
