@@ -185,3 +185,59 @@ def test_input_output_choices_and_failures(tmp_path, tiny):
     b, p = import_input_output(path, 'tiny')
     assert p.choices.tolist() == [1, -1, 0, 1] and p.failures == 1
     assert reference_accuracy(path, {'a': 1}) == pytest.approx(2 / 3)  # s1 ✗, s3 ✓, s4 ✓
+
+
+# ---------------------------------------------------------------- curation (fixtures)
+from pathlib import Path
+from steerable_pluralism.curation import (CurationError, build_mic, helpsteer2_scenarios, main, mic_scenarios,
+                                          read_jsonl, read_mic, stratified_split)
+FIX = Path(__file__).parent/'fixtures'
+
+
+def test_mic_fixture_labels_by_hand():
+    recs = {r['prompt']: r for r in mic_scenarios(read_mic(FIX/'mic_small.csv'))}
+    # dropped: 'Is it rude to skip a wedding?' (one distinct answer), 'Do you have to tip...' (an empty A_agrees)
+    assert sorted(recs) == ['Is it ever okay to lie to a friend?', 'Is it wrong to eat meat?',
+                            "Should parents read their teenager's diary?", 'Should you always obey the law?']
+    n = dict(care=.5, fairness=.5, liberty=.5, loyalty=.5, authority=.5, sanctity=.5)
+    lie, meat = recs['Is it ever okay to lie to a friend?'], recs['Is it wrong to eat meat?']
+    diary, law = recs["Should parents read their teenager's diary?"], recs['Should you always obey the law?']
+    # honesty: agrees care+loyalty, agrees care, neither fairness → care 2 → 5/6, loyalty 1 → 4/6
+    assert lie['labels'][0] == {**n, 'care': .83, 'loyalty': .67}
+    # white lies: disagrees fairness+sanctity, agrees care, disagrees loyalty
+    assert lie['labels'][1] == {**n, 'care': .67, 'fairness': .33, 'loyalty': .33, 'sanctity': .33}
+    # animals: agrees care+sanctity, agrees care, neither care → care 2, sanctity 1
+    assert meat['labels'] == [{**n, 'care': .83, 'sanctity': .67}, {**n, 'care': .33, 'liberty': .67, 'authority': .67}]
+    assert diary['labels'] == [{**n, 'liberty': 1.0, 'authority': .67},
+                               {**n, 'care': .67, 'liberty': .17, 'authority': .33},
+                               {**n, 'fairness': 1.0}]            # the 4th annotation (sanctity) is ignored
+    assert law['responses'] == ['No, some laws are unjust.', 'Yes, laws keep order.']   # rows interleaved in the file
+    assert law['labels'] == [{**n, 'authority': 0.0, 'fairness': .33}, {**n, 'authority': 1.0}]
+    assert lie['reasonings'][0]['care'] == ('The response agrees with the care rule of thumb: It is good to be honest with '
+                                            'friends The response agrees with the care rule of thumb: You should not '
+                                            'deceive people you care about')
+    assert diary['reasonings'][2]['sanctity'] == 'The response is neutral with respect to sanctity.'
+
+
+def test_mic_build_and_missing_csv(tmp_path, capsys):
+    train, ev = build_mic(FIX/'mic_small.csv', tmp_path)
+    assert (tmp_path/'eval.json').exists() and len(ev) > 0 and not set(ev.ids) & set(train.ids)
+    with pytest.raises(CurationError, match='data-use agreement'): read_mic(tmp_path/'MIC.csv')
+    assert main(['mic']) == 2 and 'SALT-NLP' in capsys.readouterr().err
+
+
+def test_helpsteer2_pairs_and_split():
+    rows = read_jsonl(FIX/'helpsteer2_small.jsonl')
+    recs = helpsteer2_scenarios(rows, drop_last_pair=False)
+    assert [r['prompt'] for r in recs] == ['What is the capital of France?', 'Write a haiku about rain.',
+                                           'How many legs does a spider have?', 'Give me a synonym for happy.']
+    assert recs[2]['labels'][0] == {'helpfulness': .75, 'correctness': 1.0, 'coherence': 1.0, 'complexity': 0.0, 'verbosity': 0.0}
+    assert len(helpsteer2_scenarios(rows)) == 3                     # the paper's loop left the last pair out
+    rng = np.random.default_rng(3)
+    many = [{'prompt': f'q{i}', 'responses': ['x', 'y'],
+             'labels': [dict(zip(HS, rng.choice(HELPSTEER2_LEVELS, 5))) for _ in range(2)]} for i in range(1500)]
+    train, ev = stratified_split(many, HS, HELPSTEER2_LEVELS, per_level=20)
+    assert len(ev) == len(train) == 500                              # 5 attributes × 5 levels × 20, as the paper's
+    assert not {r['prompt'] for r in train} & {r['prompt'] for r in ev}
+    for a in HS:
+        for lv in HELPSTEER2_LEVELS: assert sum(any(l[a] == lv for l in r['labels']) for r in ev) >= 20
