@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICK = ROOT/'grids'/'quick.yaml'
 
 def test_quick_grid_expands():
-    (run,) = expand_grid(QUICK)
+    run, sampling = expand_grid(QUICK)
+    assert (sampling['decoding'], sampling['samples'], sampling['run']) == ('sampling', 2, 'smollm2-helpsteer2-sampling')
     assert (run['backbone'], run['dataset'], run['decoding'], run['run']) == ('smollm2', 'helpsteer2', 'greedy', 'smollm2-helpsteer2-greedy')
     assert {'comparative-fewshot', 'reward-model', 'kaleido', 'prompt-aligned'} <= set(run['methods'])
     assert len(expand_grid(ROOT/'grids'/'paper.yaml')) == 2 + 2 + 2*2 + 2   # greedy 3B, greedy 7B, sampling 3B/7B (× 2 datasets), 70B
@@ -22,7 +23,7 @@ def test_quick_grid_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random', 'no-such-method'],
                   figures_dir=tmp_path/'figures')
-    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done'}
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done', 'smollm2-helpsteer2-sampling': 'done'}
     run_dir = tmp_path/'runs'/'smollm2-helpsteer2-greedy'
     nb = json.loads((run_dir/'run_experiment.ipynb').read_text())
     injected = [c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', [])]
@@ -43,16 +44,17 @@ def test_quick_grid_notebook_runs(tmp_path, monkeypatch):
     assert rnd.accuracy[rnd.n_scored > 0].between(0, 1).all() and rnd.accuracy[rnd.n_scored == 0].isna().all()
     skipped = pd.read_csv(run_dir/'skipped.csv')
     assert skipped.method.tolist() == ['no-such-method'] and 'unknown method' in skipped.reason[0]
-    assert len(pd.read_csv(tmp_path/'runs'/'results.csv')) == len(res)
+    both = pd.read_csv(tmp_path/'runs'/'results.csv')          # the sampling run adds its sampled targets
+    assert len(both) == len(res) + 2 * 50 and set(both.decoding) == {'greedy', 'sampling'}
     assert {'fig6_accuracy', 'fig8_accuracy_vs_n', 'table1_regression'} <= set(r['figures']['written'])
     assert (tmp_path/'figures'/'fig6_accuracy.png').stat().st_size > 0
 
     # the run is not complete (a method was skipped): it runs again, and with only available methods it is then skipped
     r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random'], figures_dir=tmp_path/'figures')
-    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done'}
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'done', 'smollm2-helpsteer2-sampling': 'done'}
     mtime = (run_dir/'run_experiment.ipynb').stat().st_mtime
     r = reproduce(QUICK, out_dir=tmp_path/'runs', limit=2, methods=['oracle', 'random'], figures_dir=tmp_path/'figures')
-    assert r['status'] == {'smollm2-helpsteer2-greedy': 'complete'}
+    assert r['status'] == {'smollm2-helpsteer2-greedy': 'complete', 'smollm2-helpsteer2-sampling': 'complete'}
     assert (run_dir/'run_experiment.ipynb').stat().st_mtime == mtime
 
 @pytest.mark.skipif((data_dir()/'mic'/'eval.json').exists(), reason="MIC is built here")
