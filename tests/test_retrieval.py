@@ -1,4 +1,5 @@
 "Retrieval: hand-checked example selection with a fake embedder, the disk cache, and the real offline MiniLM."
+import os
 import numpy as np
 import pytest
 from steerable_pluralism.benchmark import Benchmark, Scenario, load_benchmark, HELPSTEER2_LEVELS
@@ -117,6 +118,8 @@ def test_scenario_vector_and_cache(tmp_path):
     path = e.cache_path(b)
     assert path == tmp_path / f'textfake__{TEXT_VERSION}__{b.data_hash}.npy' and path.exists()
     assert not list(tmp_path.glob('*.tmp'))  # atomic write leaves no temp file
+    umask = os.umask(0); os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     e2 = TextFake(table, tmp_path)
     np.testing.assert_array_equal(e2.embed(b), v)
     assert e2.texts == 0  # read from disk
