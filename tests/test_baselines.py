@@ -4,6 +4,7 @@ from transformers import AutoModelForSequenceClassification, AutoModelForSeq2Seq
 from steerable_pluralism.benchmark import load_benchmark
 from steerable_pluralism.methods import make_method
 from steerable_pluralism import baselines as B
+from steerable_pluralism.backends import BackendError
 
 @pytest.fixture(scope='module')
 def hs(): return load_benchmark('helpsteer2', 'eval', limit=4)
@@ -26,7 +27,7 @@ def test_reward_model_choice_is_argmax_of_independent_rewards(hs, rm_dir):
     assert len(set(pred.choices.tolist())) > 1   # not a constant pick: the test could catch a wrong argmax
 
 def test_reward_model_missing_weights_names_id_and_fix(hs):
-    with pytest.raises(B.ModelUnavailableError, match=r"no-such/rm.*local-dir"):
+    with pytest.raises(BackendError, match=r"no-such/rm.*local-dir"):
         B.RewardModelMethod('no-such/rm').choose(hs[0])
 
 def test_kaleido_scores_match_hand_formula(hs, kd_dir):
@@ -61,22 +62,22 @@ def test_implicit_bias_of_reward_model(hs, rm_dir):
     assert list(ib.index) == list(hs.attributes) and (ib['high'] == 1).all() and (ib['low'] == 0).all()
 
 # ---- every baseline through the same experiment command, store and scorer (fake LLM, tiny models) ----
-class FakeLLM:
+from steerable_pluralism.backends import Backend, Generation
+
+class FakeLLM(Backend):
     "Answers every choice prompt with the letter of the longest response shown (parsed from the prompt)."
     model_id, context_window = 'fake-llm', 1_000_000
     def __init__(self): self.calls = 0
-    def config(self): return {'model': self.model_id}
     def count_tokens(self, messages): return sum(len(m['content']) for m in messages) // 4
     def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None):
         import json, re
-        from types import SimpleNamespace
         out = []
         for msgs in batch:
             self.calls += 1
             parts = re.split(r'### Response ([A-Z])\n', msgs[-1]['content'])[1:]
             shown = {parts[i]: parts[i + 1] for i in range(0, len(parts), 2)}
             pick = max(shown, key=lambda l: len(shown[l]))
-            out.append(SimpleNamespace(text=json.dumps({'reasoning': f'{pick} is longest.', 'choice': pick}),
+            out.append(Generation(text=json.dumps({'reasoning': f'{pick} is longest.', 'choice': pick}),
                                        finish_reason='stop', prompt_tokens=1, completion_tokens=1, seconds=0.0))
         return out
 
@@ -123,10 +124,10 @@ def _check_records(recs, n_responses):
 
 def test_unaligned_smollm2(smollm2, two_short):
     m = make_method('unaligned', backend=smollm2, dataset='helpsteer2')
-    recs = [m.choose(s) for s in two_short]
-    _check_records(recs, 2)
-    p = m.predict(two_short)
-    assert p.failures == 0 and set(p.choices.tolist()) <= {0, 1}
+    recs = {(s.id, 'choice'): m.choose(s) for s in two_short}
+    _check_records(recs.values(), 2)
+    p = m.assemble(two_short, recs)
+    assert p.failures == 0 and p.choices.tolist() == [r['choice'] for r in recs.values()]
 
 def test_prompt_aligned_smollm2(smollm2, two_short):
     m = make_method('prompt-aligned', backend=smollm2, dataset='helpsteer2')
