@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Export the notebooks into a scratch copy of the repository and fail if the package differs from the committed one.
+# Export the notebooks into a scratch copy of the repository and fail if the package differs from the committed one;
+# also fail if a notebook carries outputs or metadata that nbdev_clean would remove.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -11,3 +12,9 @@ if ! diff -r -q -x __pycache__ steerable_pluralism "$tmp/steerable_pluralism"; t
   exit 1
 fi
 echo "exported modules match nbs/"
+(cd "$tmp" && nbdev_clean >/dev/null)
+if ! diff -r -q nbs "$tmp/nbs"; then
+  echo "these notebooks carry outputs/metadata: run nbdev_clean (make clean-nbs) and commit." >&2
+  exit 1
+fi
+echo "notebooks are clean"

@@ -1,0 +1,205 @@
+"Every figure and table function of `figures` on small hand-made frames (HelpSteer2 only: MIC is the missing dataset)."
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from steerable_pluralism import figures as F
+from steerable_pluralism.benchmark import DATASETS, Benchmark, Predictions, Scenario
+
+HS = DATASETS['helpsteer2'][0]
+HIGH = ','.join(f'{a}=1.00' for a in sorted(HS))
+
+
+def row(method, target_set, key, acc, failures=0, decoding='greedy', backbone='smollm2', n_scen=10):
+    return ('helpsteer2', backbone, method, decoding, target_set, key, len(key.split(',')), acc, n_scen, failures, n_scen)
+
+
+@pytest.fixture
+def results():
+    rows = [
+        # comparative-fewshot: all targets 0.9, 0.7 (mean 80, std 10); sampled 0.6 (n=1), 1.0 (n=2); high 0.5
+        row('comparative-fewshot', 'all', 'helpfulness=0.00', 0.9, failures=2),
+        row('comparative-fewshot', 'all', 'helpfulness=0.25,verbosity=1.00', 0.7, failures=2),
+        row('comparative-fewshot', 'sampled', 'helpfulness=1.00', 0.6, failures=2),
+        row('comparative-fewshot', 'sampled', 'coherence=0.25,verbosity=0.75', 1.0, failures=2),
+        row('comparative-fewshot', 'high', HIGH, 0.5, failures=2),
+        row('comparative-zeroshot', 'all', 'helpfulness=0.00', 0.4),
+        row('comparative-zeroshot', 'all', 'helpfulness=0.25,verbosity=1.00', 0.2),
+        row('noncomparative-fewshot', 'all', 'helpfulness=0.00', 0.3, failures=1),
+        row('random', 'sampled', 'helpfulness=1.00', 0.4),
+        row('random', 'sampled', 'coherence=0.25,verbosity=0.75', 0.6),
+        row('prompt-aligned', 'sampled', 'helpfulness=1.00', 0.3, decoding='greedy', failures=4),
+        row('prompt-aligned', 'sampled', 'coherence=0.25,verbosity=0.75', 0.5, decoding='greedy', failures=4),
+        row('prompt-aligned', 'sampled', 'helpfulness=1.00', 0.8, decoding='sampling'),
+        row('prompt-aligned-fewshot', 'sampled', 'helpfulness=1.00', 0.7, decoding='sampling'),
+        row('comparative-fewshot', 'sampled', 'helpfulness=1.00', 0.2, decoding='sampling', backbone='big'),
+    ]
+    return pd.DataFrame(rows, columns=F.RESULT_COLUMNS)
+
+
+@pytest.fixture
+def bias():
+    return pd.DataFrame({'dataset': 'helpsteer2', 'backbone': 'smollm2', 'method': 'unaligned', 'attribute': list(HS),
+                         'value': [0.8, 0.7, 0.9, 0.4, 0.5], 'n_scenarios': 10, 'failures': 1})
+
+
+@dataclass
+class TS:
+    attributes: tuple
+    matrix: np.ndarray
+
+
+@pytest.fixture
+def targets():
+    return {'helpsteer2': {'sampled': TS(('helpfulness', 'verbosity'), np.array([[1.0, np.nan], [0.25, 0.75]])),
+                           'high': TS(HS, np.ones((1, 5))), 'low': TS(HS, np.zeros((1, 5)))}}
+
+
+def test_results_frame_from_evaluations():
+    @dataclass
+    class Ev:
+        method: str; target_set: str; target_keys: list; per_target: np.ndarray; n_scored: np.ndarray; failures: int
+        def summary(self): return {'n_scenarios': 5, 'failures': self.failures}
+        def to_frame(self): return pd.DataFrame({'target_key': self.target_keys})
+    ev = Ev('random', 'sampled', ['helpfulness=1.00', 'coherence=0.25,verbosity=0.75'], np.array([0.2, 0.6]), np.array([5, 4]), 1)
+    df = F.results_frame(ev, 'helpsteer2', 'smollm2', 'sampling')
+    assert list(df.columns) == list(F.RESULT_COLUMNS)
+    assert df.accuracy.tolist() == [0.2, 0.6] and df.n_attributes.tolist() == [1, 2]
+    assert set(df.decoding) == {'sampling'} and set(df.n_scenarios) == {5}
+
+
+def test_save_load_roundtrip(tmp_path, results):
+    back = F.load_results(F.save_frame(results, tmp_path / 'r.csv'))
+    pd.testing.assert_frame_equal(back, results, check_dtype=False)
+    with pytest.raises(ValueError, match='lacks columns'):
+        F.load_results(F.save_frame(results.drop(columns=['accuracy']), tmp_path / 'bad.csv'))
+    with pytest.raises(FileNotFoundError):
+        F.load_results(tmp_path / 'nope.csv')
+
+
+def test_implicit_bias_frame():
+    b = Benchmark('helpsteer2', 'eval', HS, DATASETS['helpsteer2'][1], [
+        Scenario(f'q{i}', ['a', 'b'], [dict.fromkeys(HS, 0.75), dict.fromkeys(HS, 0.25)]) for i in range(3)])
+    df = F.implicit_bias_frame(Predictions('unaligned', b.ids, b.attributes, choices=[0, 1, 1]), b, 'smollm2')
+    assert np.allclose(df.value, (0.75 + 0.25 + 0.25) / 3) and df.failures.iloc[0] == 0
+    with pytest.raises(ValueError, match='target-free'):
+        F.implicit_bias_frame(Predictions('x', b.ids, b.attributes, scores=b.labels_array()), b, 'smollm2')
+
+
+def test_fig5_targets(tmp_path, targets):
+    fig = F.plot_targets(targets)
+    assert 'MIC.csv not provided' in F.figure_texts(fig)
+    paths = F.save_figure(fig, 'fig5', tmp_path)
+    assert [p.suffix for p in paths] == ['.png', '.pdf', '.md'] and all(p.stat().st_size > 0 for p in paths)
+    assert (tmp_path / 'fig5.png').read_bytes()[:4] == b'\x89PNG' and (tmp_path / 'fig5.pdf').read_bytes()[:4] == b'%PDF'
+
+
+def test_fig6_bars_are_hand_computed_means(results):
+    fig = F.plot_accuracy_bars(results[results.backbone == 'smollm2'])
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 6) for p in ax.patches)
+    # comparative-fewshot(greedy): all 80, sampled 80, high 50; comparative-zeroshot all 30; noncomparative all 30;
+    # prompt-aligned greedy sampled 40, sampling 80; prompt-aligned-fewshot 70 (random drawn as the line)
+    assert heights == sorted([80.0, 80.0, 50.0, 30.0, 30.0, 40.0, 80.0, 70.0])
+    assert [l.get_ydata()[0] for l in ax.lines if l.get_linestyle() == '--'] == [50.0]
+    texts = F.figure_texts(fig)
+    assert 'MIC.csv not provided' in texts
+    assert 'smollm2' in fig.caption and '10 scenarios' in fig.caption
+    # failures: comparative-fewshot 2 + noncomparative 1 + prompt-aligned greedy 4
+    assert '7 failures' in fig.caption
+
+
+def test_fig6_two_backbones_and_no_random(results):
+    fig = F.plot_accuracy_bars(results[results.method != 'random'], chance={'helpsteer2': 0.5})
+    assert len(fig.axes) == 4  # 2 datasets x 2 backbones
+    assert [l.get_ydata()[0] for l in fig.axes[0].lines if l.get_linestyle() == '--'] == [50.0]
+    assert F.figure_texts(fig).count('MIC.csv not provided') == 2
+
+
+def test_fig7_implicit_bias(bias):
+    fig = F.plot_implicit_bias(bias)
+    prof = [l for l in fig.axes[0].lines if l.get_label() == 'unaligned'][0]
+    assert np.allclose(prof.get_ydata()[:5], [0.8, 0.7, 0.9, 0.4, 0.5])
+    assert 'MIC.csv not provided' in F.figure_texts(fig) and '1 failures' in fig.caption
+
+
+def test_fig8_accuracy_vs_n(results):
+    fig = F.plot_accuracy_vs_n(results[results.backbone == 'smollm2'])
+    lines = {l.get_gid(): l for l in fig.axes[0].lines}
+    sampled = lines['comparative-fewshot (sampled)']
+    assert list(sampled.get_xdata()) == [1, 2] and list(sampled.get_ydata()) == [60.0, 100.0] and sampled.get_linestyle() == ':'
+    solid = lines['comparative-fewshot (all)']
+    assert list(solid.get_ydata()) == [90.0, 70.0] and solid.get_linestyle() == '-'
+    assert 'MIC.csv not provided' in F.figure_texts(fig)
+
+
+def test_table1_regression(results, tmp_path):
+    t = F.regression_table(results)
+    r = t[(t.method == 'comparative-fewshot')].iloc[0]
+    assert r['accuracy (%)'] == pytest.approx(80.0) and r['std (%)'] == pytest.approx(10.0)
+    assert (r['n_targets'], r['n_scenarios'], r['failures']) == (2, 10, 2)
+    assert (r['comparison'], r['examples']) == ('comparative', 'few-shot')
+    z = t[t.method == 'comparative-zeroshot'].iloc[0]
+    assert z['accuracy (%)'] == pytest.approx(30.0)
+    assert t[t.dataset == 'mic'].note.tolist() == ['MIC.csv not provided']
+    assert list(t.columns).index('paper accuracy (%)') == list(t.columns).index('std (%)') + 1
+    assert t['paper accuracy (%)'].isna().all()
+    csv, md = F.save_table(t, 'table1', tmp_path)
+    assert pd.read_csv(csv)['accuracy (%)'].dropna().tolist() == pytest.approx(t['accuracy (%)'].dropna().tolist())
+    text = md.read_text()
+    assert text.startswith('Table 1.') and 'MIC.csv not provided' in text and 'not found' in text and '| 80.0 |' in text
+    assert 'backbone smollm2' in text and 'scenarios' in text and 'failures' in text
+
+
+def test_table2_prompt_aligned(results):
+    t = F.prompt_aligned_table(results).dropna(subset=['method'])
+    got = {(m, d): a for m, d, a in t[['method', 'decoding', 'accuracy (%)']].values}
+    assert got == {('prompt-aligned', 'greedy'): pytest.approx(40.0), ('prompt-aligned', 'sampling'): pytest.approx(80.0),
+                   ('prompt-aligned-fewshot', 'sampling'): pytest.approx(70.0)}
+    assert set(t.examples) == {'zero-shot', 'few-shot'}
+
+
+def test_table3_backbones(results):
+    t = F.backbone_table(results, methods=['comparative-fewshot']).dropna(subset=['method'])
+    assert t[['backbone', 'accuracy (%)']].values.tolist() == [['big', 20.0]]
+
+
+def test_paper_numbers_are_not_invented():
+    p = F.PAPER_NUMBERS
+    assert p.accuracy.isna().all() and p.source.str.startswith('not found').all()
+    assert set(p.table) == {'table1', 'table2', 'table3'}
+    filled = p.iloc[[0]].assign(accuracy=55.5)  # matching works once someone fills a verified value
+    probe = pd.DataFrame({'dataset': [filled.dataset.iloc[0]], 'backbone': ['meta-llama/' + filled.backbone.iloc[0]],
+                          'method': [filled.method.iloc[0]], 'decoding': ['greedy']})
+    assert F.attach_paper(probe, 'table1', filled)['paper accuracy (%)'].iloc[0] == 55.5
+
+
+def test_runtime_table(results):
+    rt = pd.DataFrame({'dataset': 'helpsteer2', 'backbone': 'smollm2', 'method': ['comparative-fewshot'] * 2 + ['random'],
+                       'seconds_per_scenario': [4.0, 6.0, 0.5]})
+    t = F.runtime_table(rt, results)
+    got = t.dropna(subset=['method']).set_index('method')
+    assert got.loc['comparative-fewshot', 'seconds_per_scenario'] == 5.0 and got.loc['random', 'seconds_per_scenario'] == 0.5
+    assert got.loc['comparative-fewshot', 'failures'] == 2 and got.loc['comparative-fewshot', 'n_scenarios'] == 10
+    assert t[t.dataset == 'mic'].note.tolist() == ['MIC.csv not provided'] and 'smollm2' in t.attrs['caption']
+
+
+def test_draw_all_writes_everything(tmp_path, results, bias, targets):
+    rt = pd.DataFrame({'dataset': 'helpsteer2', 'backbone': 'smollm2', 'method': ['random'], 'seconds_per_scenario': [0.1]})
+    done = F.draw_all(results, rt, bias, tmp_path / 'figs', targets=targets)
+    assert done['skipped'] == {}
+    for name in ('fig5_targets', 'fig6_accuracy', 'fig7_implicit_bias', 'fig8_accuracy_vs_n'):
+        for ext in ('png', 'pdf', 'md'): assert (tmp_path / 'figs' / f'{name}.{ext}').stat().st_size > 0
+    for name in ('table1_regression', 'table2_prompt_aligned', 'table3_backbones', 'table_runtime'):
+        for ext in ('csv', 'md'): assert (tmp_path / 'figs' / f'{name}.{ext}').stat().st_size > 0
+    index = (tmp_path / 'figs' / 'index.md').read_text()
+    assert 'fig6_accuracy.png' in index and 'MIC.csv not provided' in index
+
+
+def test_draw_all_without_optional_inputs(tmp_path, results):
+    done = F.draw_all(results, None, None, tmp_path / 'figs', targets={})
+    assert 'fig7_implicit_bias' in done['skipped'] and 'table_runtime' in done['skipped']
+    assert 'fig6_accuracy' in done['written']
+    assert 'no targets given' in done['captions']['fig5_targets']
