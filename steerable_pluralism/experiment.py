@@ -164,8 +164,9 @@ def _msg(e: Exception) -> str: return e.args[0] if isinstance(e, KeyError) and e
 
 def _read_responses(text: str, parser) -> list[str]:
     "Responses from a JSON list given inline or as a file path."
-    p = Path(text)
-    try: data = json.loads(p.read_text() if p.exists() else text)
+    try: is_file = not text.lstrip().startswith('[') and Path(text).exists()
+    except OSError: is_file = False   # e.g. a long inline JSON list is not a valid file name
+    try: data = json.loads(Path(text).read_text() if is_file else text)
     except json.JSONDecodeError as e:
         parser.error(f"--responses-json: {text!r} is neither a JSON list nor a file holding one ({e})")
     if not isinstance(data, list) or not all(isinstance(r, str) for r in data):
