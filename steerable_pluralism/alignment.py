@@ -15,25 +15,26 @@ from .methods import AttributeScoresMethod, register, target_key
 from .targets import TargetError, TargetSet, parse_target
 
 # %% auto #0
-__all__ = ['CHUNK_ELEMENTS', 'TIE_TOL', 'CHOICE_TOL', 'UNUSABLE', 'align', 'Evaluation', 'evaluate', 'OracleMethod',
-           'RandomMethod', 'export_input_output', 'import_input_output', 'reference_accuracy']
+__all__ = ['CHUNK_ELEMENTS', 'TIE_TOL', 'CHOICE_TOL', 'UNUSABLE', 'weight_vector', 'align', 'Evaluation', 'evaluate',
+           'OracleMethod', 'RandomMethod', 'export_input_output', 'import_input_output', 'reference_accuracy']
 
 # %% ../nbs/03_alignment.ipynb #21d38c7b
 CHUNK_ELEMENTS = 1 << 18   # (targets × slots) per chunk: 2 MiB per float64 array, cache-resident
 TIE_TOL = 1e-9             # responses within this (squared) distance of the nearest are tied
 CHOICE_TOL = 1e-12         # near-equal predicted distances: the first response wins, as in the paper
 
-def _weights(weights, attributes: Sequence[str]) -> np.ndarray:
+def weight_vector(weights, attributes: Sequence[str]) -> np.ndarray | None:
+    "Per-attribute weights as an array over `attributes`: from None (no weighting), a sequence, or a {attribute: w} mapping (others 1)."
+    if weights is None: return None
     A = len(attributes)
-    if weights is None: return np.ones(A)
     if isinstance(weights, Mapping):
         unknown = [a for a in weights if a not in attributes]
         if unknown: raise ValueError(f"weights name unknown attribute(s) {unknown}: valid attributes are {list(attributes)}")
         w = np.array([float(weights.get(a, 1.0)) for a in attributes])
     else:
         w = np.asarray(weights, float)
-        if w.shape != (A,): raise ValueError(f"weights must be a dict or have shape ({A},), got {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any(): raise ValueError(f"weights must be finite and non-negative, got {w}")
+        if w.shape != (A,): raise ValueError(f"weights need {A} values (one per attribute {list(attributes)}) or a dict, got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any(): raise ValueError(f"weights must be finite and non-negative (>= 0), got {w.tolist()}")
     return w
 
 def _target_matrix(targets, A: int) -> np.ndarray:
@@ -189,7 +190,7 @@ def align(scores: np.ndarray, mask: np.ndarray, targets, weights=None, distance:
     return `(Tc, S, R)` (reduce the last axis, numpy broadcasting)."""
     scores = np.asarray(scores, float)
     names = targets.attributes if isinstance(targets, TargetSet) else [str(j) for j in range(scores.shape[-1])]
-    chooser = _Grouped(scores, mask, None if weights is None else _weights(weights, names), distance)
+    chooser = _Grouped(scores, mask, weight_vector(weights, names), distance)
     Y = _target_matrix(targets, chooser.A)
     out = np.empty((len(Y), chooser.S), np.int64)
     with _one_blas_thread():
@@ -279,7 +280,7 @@ def evaluate(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weight
     unknown = [a for a in targets.attributes if a not in benchmark.attributes]
     if unknown: raise TargetError(f"target set {targets.name!r} uses {unknown}, not attributes of {benchmark.name}: {list(benchmark.attributes)}")
     labels = _columns(benchmark.attributes, targets.attributes, benchmark.labels_array())
-    if weights is not None: weights = _weights(weights, targets.attributes)
+    weights = weight_vector(weights, targets.attributes)
     truth = _Grouped(labels, benchmark.mask(), weights, distance)
     choose = _choices(pred, benchmark, targets, weights, distance)
     T = len(targets)

@@ -17,8 +17,7 @@ from .prompts import PROMPT_VERSION, choice_schema, letters, prompt_aligned_mess
 
 # %% auto #0
 __all__ = ['tiny_tokenizer', 'tiny_reward_model', 'RewardModelMethod', 'tiny_kaleido', 'fill_template', 'KaleidoMethod',
-           'implicit_bias', 'parse_choice', 'majority_vote', 'LLMChoice', 'UnalignedMethod', 'nearest_examples',
-           'PromptAlignedMethod']
+           'implicit_bias', 'parse_choice', 'majority_vote', 'LLMChoice', 'UnalignedMethod', 'PromptAlignedMethod']
 
 # %% ../nbs/11_baselines.ipynb #79202dcd
 def _device_dtype(device=None, dtype=None):
@@ -306,12 +305,6 @@ def _unaligned(backend=None, samples: int = 1, temperature=None, seed: int = 0, 
     return UnalignedMethod(backend, samples=samples or 1, temperature=temperature, seed=seed, max_tokens=max_tokens or 256)
 
 # %% ../nbs/11_baselines.ipynb #369d04af
-def nearest_examples(index, scenario: Scenario, k: int) -> list[Scenario]:
-    "The `k` train scenarios of `index` (a `retrieval.ExampleIndex`) most similar to `scenario`, never itself; most similar first."
-    sims = index.similarities(scenario)
-    order = [int(i) for i in np.argsort(-sims, kind='stable') if index.train[int(i)].id != scenario.id]
-    return [index.train[i] for i in order[:k]]
-
 class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
     "Target-dependent baseline: the target in words in the system prompt; zero-shot or with `k` oracle-answered examples."
     def __init__(self, backend, dataset: str = 'helpsteer2', k: int = 0, train: Benchmark | None = None, samples: int = 1,
@@ -334,7 +327,7 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
         if self._index is None:
             from steerable_pluralism.retrieval import ExampleIndex
             self._index = ExampleIndex(self.train, self.embedder)
-        return nearest_examples(self._index, scenario, self.k)
+        return self._index.nearest(scenario, self.k)
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
         return prompt_aligned_messages(scenario, target, self.dataset, examples=examples, order=order,

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from .benchmark import DATASETS, Benchmark, Predictions
 from .methods import AttributeScoresMethod, parse_target_key, register
 from .targets import TargetSet
-from .alignment import align, evaluate
+from .alignment import align, evaluate, weight_vector
 
 # %% auto #0
 __all__ = ['RUN_COLUMNS', 'figure_dir', 'population_summary', 'target_frame', 'profile_accuracy', 'marginal_effects',
@@ -22,7 +22,7 @@ __all__ = ['RUN_COLUMNS', 'figure_dir', 'population_summary', 'target_frame', 'p
            'plot_attribute_space', 'tradeoff_targets', 'tradeoff_curve', 'plot_tradeoff', 'pareto_mask',
            'pareto_agreement', 'pareto_pairs', 'plot_pareto_scenario', 'regression_quality', 'reliability_table',
            'plot_reliability', 'NoisyOracleMethod', 'noise_curve', 'required_noise', 'plot_noise_curve',
-           'weight_vector', 'weight_effect', 'weight_sweep', 'plot_weight_sweep']
+           'weight_effect', 'weight_sweep', 'plot_weight_sweep']
 
 # %% ../nbs/14_pluralism.ipynb #97e2c436
 def figure_dir() -> Path:
@@ -436,19 +436,6 @@ def plot_noise_curve(curve: pd.DataFrame, models: Mapping[str, tuple[float, floa
     return _finish(fig, name, save_figures, fig_dir)
 
 # %% ../nbs/14_pluralism.ipynb #8a8efd7b
-def weight_vector(weights, attributes: Sequence[str]) -> np.ndarray | None:
-    "Per-attribute weights as an array over `attributes`: from None (no weighting), a sequence, or a {attribute: w} mapping (others 1)."
-    if weights is None: return None
-    if isinstance(weights, Mapping):
-        bad = [a for a in weights if a not in attributes]
-        if bad: raise ValueError(f"weights: unknown attribute(s) {bad}; use some of {list(attributes)}")
-        w = np.array([float(weights.get(a, 1.0)) for a in attributes])
-    else:
-        w = np.asarray(weights, float)
-        if w.shape != (len(attributes),): raise ValueError(f"weights: need {len(attributes)} values (one per attribute {list(attributes)}), got shape {w.shape}")
-    if np.isnan(w).any() or (w < 0).any(): raise ValueError(f"weights must be numbers >= 0, got {w.tolist()}")
-    return w
-
 def weight_effect(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weightings: Mapping[str, object]) -> pd.DataFrame:
     "For each named weighting: accuracy, worst decile, and the fraction of (target, scenario) choices it changes vs no weights."
     sc, mask = _scores(pred, benchmark, 'weight_effect', targets.attributes), benchmark.mask()

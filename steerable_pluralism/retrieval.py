@@ -159,12 +159,20 @@ class ExampleIndex:
         "Cosine similarity of `scenario` to every train scenario, shape (S,)."
         return self.vectors @ self.query_vector(scenario)
 
+    def ranked(self, scenario: Scenario) -> np.ndarray:
+        "Train positions by similarity to `scenario`: most similar first, ties in train order, never the scenario itself."
+        order = np.argsort(-self.similarities(scenario), kind='stable')
+        return order[order != self._pos.get(scenario.id, -1)]
+
+    def nearest(self, scenario: Scenario, k: int) -> list[Scenario]:
+        "The `k` train scenarios most similar to `scenario` (no label-level covering), most similar first."
+        return [self.train[int(i)] for i in self.ranked(scenario)[:k]]
+
     def select_scored(self, scenario: Scenario, attribute: str, k: int = 5) -> list[tuple[Scenario, float]]:
         "`select`, with each example's cosine similarity: [(scenario, similarity)], most similar first."
         if not isinstance(k, (int, np.integer)) or k < 0: raise RetrievalError(f"k must be an integer >= 0, got {k!r}")
         cov, sims = self.covers(attribute), self.similarities(scenario)
-        order = np.argsort(-sims, kind='stable')       # most similar first; ties keep train order
-        order = order[order != self._pos.get(scenario.id, -1)]  # never the scenario itself
+        order = self.ranked(scenario)
         cov, k = cov[order], min(k, len(order))
         taken, chosen = np.zeros(len(order), bool), []
         uncovered = cov.any(0)                         # the levels this pool can provide
