@@ -325,8 +325,8 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
         "The few-shot examples for `scenario` (none when zero-shot)."
         if not self.k: return []
         if self._index is None:
-            from steerable_pluralism.retrieval import ExampleIndex
-            self._index = ExampleIndex(self.train, self.embedder)
+            from steerable_pluralism.retrieval import example_index
+            self._index = example_index(self.train, self.embedder)
         return self._index.nearest(scenario, self.k)
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:

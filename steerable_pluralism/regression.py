@@ -93,8 +93,8 @@ class RegressionMethod(AttributeScoresMethod):
     def index(self):
         "The example index over the train split (built on first use)."
         if self._index is None:
-            from steerable_pluralism.retrieval import ExampleIndex
-            self._index = ExampleIndex(self.train)
+            from steerable_pluralism.retrieval import example_index
+            self._index = example_index(self.train)
         return self._index
 
     def examples(self, scenario: Scenario, attribute: str) -> list[Scenario]:

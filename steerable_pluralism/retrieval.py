@@ -12,7 +12,7 @@ from .benchmark import Benchmark, Scenario, data_dir
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'TEXT_VERSION', 'RetrievalError', 'cache_dir', 'Embedder', 'ExampleIndex', 'FakeEmbedder',
-           'select_examples']
+           'example_index', 'select_examples']
 
 # %% ../nbs/06_retrieval.ipynb #048b78f1
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -201,9 +201,13 @@ class FakeEmbedder(Embedder):
 # %% ../nbs/06_retrieval.ipynb #b714a17c
 _INDEXES: dict = {}
 
+def example_index(train: Benchmark, embedder: Embedder | None = None) -> ExampleIndex:
+    "The `ExampleIndex` of `train`, built once per process (and embedder): every method shares it and its model."
+    key = (id(embedder) if embedder is not None else DEFAULT_MODEL, train.data_hash)
+    if key not in _INDEXES: _INDEXES[key] = ExampleIndex(train, embedder)
+    return _INDEXES[key]
+
 def select_examples(scenario: Scenario, attribute: str, train: Benchmark, k: int = 5,
                     embedder: Embedder | None = None) -> list[Scenario]:
     "`ExampleIndex(train, embedder).select(scenario, attribute, k)` with the index kept in memory."
-    key = (id(embedder) if embedder is not None else DEFAULT_MODEL, train.data_hash)
-    if key not in _INDEXES: _INDEXES[key] = ExampleIndex(train, embedder)
-    return _INDEXES[key].select(scenario, attribute, k)
+    return example_index(train, embedder).select(scenario, attribute, k)
