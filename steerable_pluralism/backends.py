@@ -9,11 +9,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+import numpy as np
 
 # %% auto #0
-__all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'CHATML_TEMPLATE', 'INST_TEMPLATE', 'BackendError', 'Generation',
-           'check_messages', 'merge_system', 'schema_key', 'Backend', 'smollm2_gguf', 'from_pretrained_offline',
-           'tiny_chat_model', 'TransformersBackend', 'LlamaCppBackend', 'OpenAIBackend', 'load_backend']
+__all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
+           'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend',
+           'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'TransformersBackend',
+           'default_threads', 'chunk_starts', 'reusable', 'LlamaCppBackend', 'OpenAIBackend', 'load_backend']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -30,6 +32,7 @@ class Generation:
     prompt_tokens: int
     completion_tokens: int
     seconds: float            # wall time; items generated together share it equally
+    cached_tokens: int = 0    # leading prompt tokens whose computation was reused from an earlier prompt
 
     @property
     def truncated(self) -> bool: return self.finish_reason == 'length'
@@ -49,18 +52,29 @@ def check_messages(messages) -> list[dict]:
         out.append({'role': m['role'], 'content': m['content']})
     return out
 
-def merge_system(messages: list[dict]) -> list[dict]:
-    "Fold system messages into the first user turn, for chat templates that refuse a system role."
-    system = '\n\n'.join(m['content'] for m in messages if m['role'] == 'system')
+def merge_system(messages: list[dict], join: str = '\n\n') -> list[dict]:
+    "Fold system messages into the first user turn (joined by `join`), for chat templates that refuse a system role."
+    system = join.join(m['content'] for m in messages if m['role'] == 'system')
     rest = [dict(m) for m in messages if m['role'] != 'system']
     if not system: return rest
     for m in rest:
         if m['role'] == 'user':
-            m['content'] = f"{system}\n\n{m['content']}"
+            m['content'] = f"{system}{join}{m['content']}"
             return rest
     return [{'role': 'user', 'content': system}] + rest
 
 def schema_key(schema: dict) -> str: return json.dumps(schema, sort_keys=True)
+
+# %% ../nbs/05_backends.ipynb #4bfbe953
+@dataclass(frozen=True)
+class ChatStyle:
+    "How a chat is rendered and tokenised."
+    generation_prompt: bool = True   # append the template's assistant header
+    system_join: str = '\n\n'        # separator when a refused system turn is merged into the first user turn
+    special_tokens: bool = False     # tokenise the rendered text adding the tokenizer's own special tokens (BOS) again
+
+DEFAULT_STYLE = ChatStyle()
+PAPER_STYLE = ChatStyle(generation_prompt=False, system_join='\n', special_tokens=True)
 
 # %% ../nbs/05_backends.ipynb #07ae21bb
 class Backend(ABC):
@@ -73,15 +87,32 @@ class Backend(ABC):
         return {'backend': type(self).__name__, 'model_id': self.model_id}
 
     @abstractmethod
-    def count_tokens(self, messages: list[dict]) -> int:
-        "Number of prompt tokens of one chat, generation prompt included."
+    def count_tokens(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> int:
+        "Number of prompt tokens of one chat rendered in `style`."
 
     @abstractmethod
     def generate(self, batch: list[list[dict]], schema: dict | None = None, *, max_tokens: int = 512,
-                 temperature: float = 0.0, seed: int | None = None) -> list[Generation]:
+                 temperature: float = 0.0, seed: int | None = None, style: ChatStyle = DEFAULT_STYLE) -> list[Generation]:
         "One `Generation` per chat of `batch`; greedy when `temperature` is 0."
 
     def __repr__(self): return f"{type(self).__name__}({self.model_id!r})"
+
+    merge_system: bool | None = None   # None until a chat with a system turn was rendered once
+
+    def _templated(self, apply, messages, style: ChatStyle) -> str:
+        "`apply(chat)` with the system turn merged into the first user turn if the template refuses it (tried once)."
+        msgs = check_messages(messages)
+        has_system = any(m['role'] == 'system' for m in msgs)
+        if self.merge_system: return apply(merge_system(msgs, style.system_join))
+        try: out = apply(msgs)
+        except Exception as e:
+            if self.merge_system is not None or not has_system:
+                raise BackendError(f"The chat template of {self.model_id} refused the chat: {e}") from e
+            out = apply(merge_system(msgs, style.system_join))   # raises if merging does not help either
+            self.merge_system = True
+            return out
+        if self.merge_system is None and has_system: self.merge_system = False
+        return out
 
 # %% ../nbs/05_backends.ipynb #1024f1d1
 def smollm2_gguf() -> Path:
@@ -139,6 +170,19 @@ def tiny_chat_model(path, arch: str = 'llama', seed: int = 0) -> Path:
     Model(cfg).save_pretrained(path)
     return path
 
+# %% ../nbs/05_backends.ipynb #701848fe
+def bounded_integers(schema, max_values: int = 1001):
+    "`schema` with every integer subschema bounded by `minimum` and `maximum` (at most `max_values` values) written as an `enum`."
+    if isinstance(schema, list): return [bounded_integers(x, max_values) for x in schema]
+    if not isinstance(schema, dict): return schema
+    out = {k: bounded_integers(v, max_values) for k, v in schema.items()}
+    lo, hi = schema.get('minimum'), schema.get('maximum')
+    if (schema.get('type') == 'integer' and isinstance(lo, int) and isinstance(hi, int) and 0 <= hi - lo < max_values
+            and 'enum' not in schema):
+        out = {k: v for k, v in out.items() if k not in ('type', 'minimum', 'maximum')}
+        out['enum'] = list(range(lo, hi + 1))
+    return out
+
 # %% ../nbs/05_backends.ipynb #e4b65c6a
 def _common_len(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b)); i = 0
@@ -188,36 +232,29 @@ class TransformersBackend(Backend):
     def config(self) -> dict: return {**super().config(), 'dtype': self.dtype}
 
     # --- prompts -------------------------------------------------------------------------------------------
-    def render(self, messages: list[dict], generation_prompt: bool = True) -> str:
-        "The chat as the model sees it; a system role the template refuses is merged into the first user turn."
-        msgs = check_messages(messages)
+    def render(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
+        "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
         if self.tokenizer.chat_template is None:
             raise BackendError(f"{self.model_id} has no chat template: pass chat_template='...' (a Jinja template) "
                                "or use an instruction-tuned model.")
-        apply = lambda m: self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=generation_prompt)
-        if self.merge_system: return apply(merge_system(msgs))
-        try: return apply(msgs)
-        except Exception as e:
-            if self.merge_system is not None or not any(m['role'] == 'system' for m in msgs):
-                raise BackendError(f"The chat template of {self.model_id} refused the chat: {e}") from e
-            out = apply(merge_system(msgs))   # raises if merging does not help either
-            self.merge_system = True
-            return out
-        finally:
-            if self.merge_system is None and any(m['role'] == 'system' for m in msgs): self.merge_system = False
+        gp = style.generation_prompt if generation_prompt is None else generation_prompt
+        return self._templated(lambda m: self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=gp),
+                               messages, style)
 
-    def _ids(self, text: str) -> list[int]: return self.tokenizer(text, add_special_tokens=False)['input_ids']
-    def encode(self, messages: list[dict]) -> list[int]: return self._ids(self.render(messages))
-    def count_tokens(self, messages: list[dict]) -> int: return len(self.encode(messages))
+    def _ids(self, text: str, special: bool = False) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=special)['input_ids']
+    def encode(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> list[int]:
+        return self._ids(self.render(messages, style), style.special_tokens)
+    def count_tokens(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> int: return len(self.encode(messages, style))
 
-    def shared_prefix(self, messages: list[dict], ids: list[int] | None = None) -> int:
+    def shared_prefix(self, messages: list[dict], ids: list[int] | None = None, style: ChatStyle = DEFAULT_STYLE) -> int:
         """Length of the canonical prefix of a chat: every turn but the last one, cut at a token boundary one token
         before the last turn starts. The prefix is computed by its own forward pass whether or not other chats share
         it, so a chat's greedy answer does not depend on which chats it is batched with."""
         msgs = check_messages(messages)
         if len(msgs) < 2: return 0
-        ids = self.encode(msgs) if ids is None else ids
-        try: pre = self._ids(self.render(msgs[:-1], generation_prompt=False))
+        ids = self.encode(msgs, style) if ids is None else ids
+        try: pre = self._ids(self.render(msgs[:-1], style, generation_prompt=False), style.special_tokens)
         except BackendError: return 0
         return max(_common_len(pre, ids) - 1, 0)
 
@@ -229,16 +266,16 @@ class TransformersBackend(Backend):
             import outlines
             from outlines.types import JsonSchema
             if self._outlines is None: self._outlines = outlines.from_transformers(self.model, self.tokenizer)
-            self._processors[key] = outlines.Generator(self._outlines, JsonSchema(schema)).logits_processor
+            self._processors[key] = outlines.Generator(self._outlines, JsonSchema(bounded_integers(schema))).logits_processor
         proc = self._processors[key]
         proc.reset()
         return proc
 
     # --- generation -----------------------------------------------------------------------------------------
-    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None) -> list[Generation]:
+    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
         import torch
         chats = [check_messages(m) for m in batch]
-        ids = [self.encode(m) for m in chats]
+        ids = [self.encode(m, style) for m in chats]
         for i, x in enumerate(ids):
             if len(x) >= self.context_window:
                 raise BackendError(f"Chat {i} has {len(x)} prompt tokens, the context window of {self.model_id} is "
@@ -246,7 +283,7 @@ class TransformersBackend(Backend):
         if seed is not None: torch.manual_seed(seed)
         groups: dict[Any, list[int]] = {}
         for i, (m, x) in enumerate(zip(chats, ids)):
-            p = self.shared_prefix(m, x) if self.prefix_sharing else 0
+            p = self.shared_prefix(m, x, style) if self.prefix_sharing else 0
             key = (p, tuple(x[:p])) if p >= self.min_prefix_tokens else (0, ())
             groups.setdefault(key, []).append(i)
         out: list[Generation | None] = [None] * len(ids)
@@ -295,72 +332,176 @@ class TransformersBackend(Backend):
         return gens
 
 # %% ../nbs/05_backends.ipynb #b6adf63f
+def default_threads() -> int:
+    "Threads for llama.cpp: `$STEERABLE_PLURALISM_THREADS`, else every CPU this process may use."
+    env = os.environ.get('STEERABLE_PLURALISM_THREADS')
+    if env:
+        if not env.isdigit() or int(env) < 1: raise BackendError(f"STEERABLE_PLURALISM_THREADS={env!r}: give a positive integer")
+        return int(env)
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def chunk_starts(n: int, prefix: int, n_batch: int) -> list[int]:
+    "Where the chunks of an `n`-token prompt start: multiples of `n_batch` up to the canonical `prefix`, then from it."
+    cut = prefix if 0 < prefix < n else 0
+    return sorted(set(range(0, cut, n_batch)) | set(range(cut, n, n_batch)))
+
+def reusable(cached: Sequence[int], cached_starts: Sequence[int], ids: Sequence[int], starts: Sequence[int]) -> int:
+    "How many leading tokens of `ids` can reuse the cache: the last chunk start both computations share, within their common prefix."
+    common = min(_common_len(cached, ids), len(ids) - 1)
+    ends = list(cached_starts) + [len(cached)]
+    r = 0
+    for a, b in zip(starts, ends):
+        if a != b or a > common: break
+        r = a
+    return r
+
+# %% ../nbs/05_backends.ipynb #b1fa0aea
 class LlamaCppBackend(Backend):
-    "A GGUF model run in-process by llama-cpp-python; JSON schemas become llama.cpp grammars (built once per schema)."
+    "A GGUF model run in process by llama.cpp: all CPUs, a cheaply applied JSON grammar, canonical prefix reuse."
     def __init__(self, path: str | os.PathLike = 'smollm2', *, n_ctx: int = 0, n_threads: int | None = None,
                  n_batch: int = 512, verbose: bool = False, **llama_kw):
         try: import llama_cpp
         except ImportError as e:
-            raise BackendError("The 'llamacpp:' backends need llama-cpp-python: "
+            raise BackendError("The 'llamacpp:' backends and the embedded model need llama-cpp-python: "
                                "`pip install llama-cpp-python` (builds llama.cpp from source, a few minutes).") from e
-        self._llama_cpp = llama_cpp
+        self._lc = llama_cpp
         path = smollm2_gguf() if str(path) == 'smollm2' else Path(path).expanduser()
         if not path.exists(): raise BackendError(f"llamacpp: no GGUF file at {path}: pass 'llamacpp:/path/to/model.gguf'.")
-        self.path, self.model_id = path, path.name
-        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
-                                   verbose=verbose, **llama_kw)
+        self.path, self.model_id, self.n_batch = path, path.name, int(n_batch)
+        self.threads = int(n_threads or default_threads())
+        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.threads, n_threads_batch=self.threads,
+                                   n_batch=self.n_batch, n_ubatch=self.n_batch, verbose=verbose, **llama_kw)
         self.context_window = self.llm.n_ctx()
         meta = self.llm.metadata
         template = meta.get('tokenizer.chat_template')
         if not template: raise BackendError(f"{path} has no chat template in its metadata (tokenizer.chat_template).")
         tok = lambda key: (self.llm._model.token_get_text(int(meta[key])) if key in meta else '')
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-        self.eos, self.bos = tok('tokenizer.ggml.eos_token_id'), tok('tokenizer.ggml.bos_token_id')
-        self._format = Jinja2ChatFormatter(template=template, eos_token=self.eos, bos_token=self.bos)
+        eos, bos = tok('tokenizer.ggml.eos_token_id'), tok('tokenizer.ggml.bos_token_id')
+        self._formats = {gp: Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=gp)
+                         for gp in (True, False)}
+        self.add_bos = str(meta.get('tokenizer.ggml.add_bos_token', 'false')).lower() == 'true'
         self.merge_system: bool | None = None
-        self._grammars = {}
+        self.n_vocab, self._vocab, self._ctx = self.llm.n_vocab(), self.llm._model.vocab, self.llm._ctx.ctx
+        self._grammars: dict = {}
+        self._cached, self._starts = [], []                   # prompt tokens in the KV cache and how they were chunked
+        cand = np.dtype([('id', np.int32), ('logit', np.float32), ('p', np.float32)])
+        self._one, self._all = np.zeros(1, cand), np.zeros(self.n_vocab, cand)   # candidate arrays handed to the grammar
+        self._all['id'] = np.arange(self.n_vocab)
 
-    def render(self, messages: list[dict]) -> str:
-        "The chat as the model sees it; a system role the template refuses is merged into the first user turn."
+    def render(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
+        "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
+        gp = style.generation_prompt if generation_prompt is None else generation_prompt
+        return self._templated(lambda m: self._formats[gp](messages=m).prompt, messages, style)
+
+    def _tokens(self, text: str, style: ChatStyle) -> list[int]:
+        return self.llm.tokenize(text.encode(), add_bos=style.special_tokens and self.add_bos, special=True)
+    def encode(self, messages, style: ChatStyle = DEFAULT_STYLE) -> list[int]: return self._tokens(self.render(messages, style), style)
+    def count_tokens(self, messages, style: ChatStyle = DEFAULT_STYLE) -> int: return len(self.encode(messages, style))
+
+    def shared_prefix(self, messages, ids=None, style: ChatStyle = DEFAULT_STYLE) -> int:
+        "Canonical prefix length (as `TransformersBackend.shared_prefix`): every turn but the last, cut one token before it."
         msgs = check_messages(messages)
-        apply = lambda m: self._format(messages=m).prompt
-        if self.merge_system: return apply(merge_system(msgs))
-        try: return apply(msgs)
-        except Exception as e:
-            if self.merge_system is not None or not any(m['role'] == 'system' for m in msgs):
-                raise BackendError(f"The chat template of {self.model_id} refused the chat: {e}") from e
-            out = apply(merge_system(msgs)); self.merge_system = True
-            return out
-        finally:
-            if self.merge_system is None and any(m['role'] == 'system' for m in msgs): self.merge_system = False
-
-    def encode(self, messages) -> list[int]:
-        return self.llm.tokenize(self.render(messages).encode(), add_bos=False, special=True)
-    def count_tokens(self, messages) -> int: return len(self.encode(messages))
+        if len(msgs) < 2: return 0
+        ids = self.encode(msgs, style) if ids is None else ids
+        try: pre = self._tokens(self.render(msgs[:-1], style, generation_prompt=False), style)
+        except BackendError: return 0
+        return max(_common_len(pre, ids) - 1, 0)
 
     def grammar(self, schema: dict):
+        "llama.cpp grammar sampler of `schema`, built once per schema (reset before each answer)."
         key = schema_key(schema)
         if key not in self._grammars:
-            self._grammars[key] = self._llama_cpp.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            from llama_cpp.llama_grammar import json_schema_to_gbnf
+            gbnf = json_schema_to_gbnf(json.dumps(schema))
+            smpl = self._lc.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b'root')
+            if not smpl: raise BackendError(f"llama.cpp could not compile the grammar of schema {key[:200]}")
+            self._grammars[key] = smpl
         return self._grammars[key]
 
-    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None) -> list[Generation]:
-        """Chats one after the other; llama.cpp keeps the KV cache of the longest prefix shared with the previous
-        prompt, so samples of one prompt share their prefix. Sample `i` uses seed `seed + i`."""
+    def __del__(self):
+        for smpl in getattr(self, '_grammars', {}).values(): self._lc.llama_sampler_free(smpl)
+
+    # --- prompt processing ----------------------------------------------------------------------------------
+    def prefill(self, ids: list[int], prefix: int) -> int:
+        "Evaluate a prompt in canonical chunks, reusing the cached ones it shares; returns how many tokens were reused."
+        starts = chunk_starts(len(ids), prefix, self.n_batch)
+        r = reusable(self._cached, self._starts, ids, starts)
+        self._cached, self._starts = [], []                  # invalid until the evaluation below completes
+        self.llm.n_tokens = r                                  # `eval` drops the cache from here on
+        for a, b in zip(starts, starts[1:] + [len(ids)]):
+            if a >= r: self.llm.eval(ids[a:b])
+        self._cached, self._starts = list(ids), starts
+        return r
+
+    # --- decoding -------------------------------------------------------------------------------------------
+    def _logits(self) -> np.ndarray:
+        return np.ctypeslib.as_array(self._lc.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
+
+    def _apply(self, grammar, cand: np.ndarray):
+        "Let the grammar set the logit of every candidate it refuses to -inf (in place)."
+        arr = self._lc.llama_token_data_array(data=cand.ctypes.data_as(self._lc.llama_token_data_p), size=len(cand),
+                                              selected=-1, sorted=False)
+        self._lc.llama_sampler_apply(grammar, self._lc.ctypes.byref(arr))
+
+    def _allowed(self, grammar, token: int, logit: float) -> bool:
+        "Does the grammar accept `token` next? (the grammar applied to that one candidate only)"
+        self._one['id'], self._one['logit'] = token, logit
+        self._apply(grammar, self._one)
+        return bool(np.isfinite(self._one['logit'][0]))
+
+    def _masked(self, grammar, logits: np.ndarray) -> np.ndarray:
+        "`logits` with every token the grammar refuses set to -inf (the grammar applied to the whole vocabulary)."
+        self._all['logit'] = logits
+        self._apply(grammar, self._all)
+        return self._all['logit'].copy()
+
+    @staticmethod
+    def _pick(logits: np.ndarray, temperature: float, rng) -> int:
+        if temperature <= 0: return int(np.argmax(logits))
+        z = (logits - logits.max()) / temperature
+        p = np.exp(z, where=np.isfinite(z), out=np.zeros_like(z, dtype=np.float64))
+        c = np.cumsum(p)
+        return int(min(np.searchsorted(c, rng.random() * c[-1], side='right'), len(c) - 1))
+
+    def decode(self, grammar, max_tokens: int, temperature: float, rng) -> tuple[list[int], str]:
+        "Generate after the evaluated prompt: (tokens, finish reason). The grammar is asked about the chosen token only."
+        out, lc = [], self._lc
+        if grammar is not None: lc.llama_sampler_reset(grammar)
+        for _ in range(max_tokens):
+            logits = self._logits()
+            tok = self._pick(logits, temperature, rng)
+            if grammar is not None:
+                if not self._allowed(grammar, tok, float(logits[tok])):
+                    masked = self._masked(grammar, logits)
+                    if not np.isfinite(masked).any(): return out, 'stop'     # the grammar allows nothing: give up
+                    tok = self._pick(masked, temperature, rng)
+                lc.llama_sampler_accept(grammar, tok)
+            if lc.llama_vocab_is_eog(self._vocab, tok): return out, 'stop'
+            out.append(tok)
+            if self.llm.n_tokens >= self.context_window: return out, 'length'
+            self.llm.eval([tok])
+        return out, 'length'
+
+    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
+        """Chats one after the other, each reusing the canonical chunks it shares with the previous one (samples of one
+        prompt share their examples). Sample `i` uses seed `seed + i`."""
         out = []
+        grammar = self.grammar(schema) if schema is not None else None
         for i, m in enumerate(batch):
-            ids = self.encode(m)
+            m = check_messages(m)
+            ids = self.encode(m, style)
             if len(ids) >= self.context_window:
                 raise BackendError(f"Chat {i} has {len(ids)} prompt tokens, the context window of {self.model_id} "
                                    f"is {self.context_window}: shorten the prompt or pass n_ctx=.")
             t0 = time.perf_counter()
-            r = self.llm.create_completion(ids, max_tokens=min(max_tokens, self.context_window - len(ids)),
-                                           temperature=temperature, top_k=0, top_p=1.0, min_p=0.0,
-                                           seed=(seed + i) if seed is not None else None,
-                                           grammar=self.grammar(schema) if schema is not None else None)
-            c = r['choices'][0]
-            out.append(Generation(c['text'], 'length' if c['finish_reason'] == 'length' else 'stop',
-                                  r['usage']['prompt_tokens'], r['usage']['completion_tokens'], time.perf_counter() - t0))
+            reused = self.prefill(ids, self.shared_prefix(m, ids, style))
+            rng = np.random.default_rng(None if seed is None else seed + i)
+            toks, why = self.decode(grammar, min(max_tokens, self.context_window - len(ids)), temperature, rng)
+            self.llm.n_tokens = len(ids)                      # generated tokens are not part of any canonical chunk
+            text = self.llm.detokenize(toks).decode('utf-8', errors='replace')
+            out.append(Generation(text, why, len(ids), len(toks) + (why == 'stop'), time.perf_counter() - t0, reused))
         return out
 
 # %% ../nbs/05_backends.ipynb #0732b363
@@ -407,7 +548,8 @@ class OpenAIBackend(Backend):
         if self.json_dialect == 'json_object': return {'type': 'json_object', 'schema': schema}
         return {'type': 'json_schema', 'json_schema': {'name': 'answer', 'schema': schema, 'strict': True}}
 
-    def count_tokens(self, messages) -> int:
+    def count_tokens(self, messages, style: ChatStyle = DEFAULT_STYLE) -> int:
+        "The server's count where it has a tokenize endpoint (the server renders the chat), else an estimate."
         msgs, root = check_messages(messages), self.base_url.removesuffix('/v1')
         attempts = {'vllm': lambda: self._request('POST', '', {'model': self.model_id, 'messages': msgs}, url=root + '/tokenize')['count'],
                     'llama-cpp-python': lambda: self._request('POST', '/extras/tokenize/count',
@@ -419,9 +561,10 @@ class OpenAIBackend(Backend):
         self._tokenize = 'estimate'
         return sum(len(m['content']) // 3 + 5 for m in msgs) + 3   # rough: ~3 characters a token
 
-    def _one(self, messages, schema, max_tokens, temperature, seed) -> Generation:
-        body = {'model': self.model_id, 'messages': check_messages(messages), 'max_tokens': max_tokens,
-                'temperature': temperature}
+    def _one(self, messages, schema, max_tokens, temperature, seed, style=DEFAULT_STYLE) -> Generation:
+        msgs = check_messages(messages)
+        body = {'model': self.model_id, 'messages': msgs, 'max_tokens': max_tokens, 'temperature': temperature}
+        if not style.generation_prompt: body['add_generation_prompt'] = False   # vLLM's chat extension; others ignore it
         if seed is not None: body['seed'] = seed
         if schema is not None: body['response_format'] = self.response_format(schema)
         t0 = time.perf_counter()
@@ -430,10 +573,10 @@ class OpenAIBackend(Backend):
         return Generation(c['message'].get('content') or '', 'length' if c.get('finish_reason') == 'length' else 'stop',
                           u.get('prompt_tokens', 0), u.get('completion_tokens', 0), time.perf_counter() - t0)
 
-    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None) -> list[Generation]:
+    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
         "Requests go out concurrently (the server batches them and reuses its prefix cache); item `i` uses seed `seed + i`."
         from concurrent.futures import ThreadPoolExecutor
-        args = [(m, schema, max_tokens, temperature, None if seed is None else seed + i) for i, m in enumerate(batch)]
+        args = [(m, schema, max_tokens, temperature, None if seed is None else seed + i, style) for i, m in enumerate(batch)]
         if len(args) == 1 or self.concurrency <= 1: return [self._one(*a) for a in args]
         with ThreadPoolExecutor(min(self.concurrency, len(args))) as pool: return list(pool.map(lambda a: self._one(*a), args))
 
@@ -441,7 +584,9 @@ class OpenAIBackend(Backend):
 _BACKENDS: dict = {}
 
 def load_backend(spec: str | Backend = 'smollm2', **opts) -> Backend:
-    "The backend for `spec` (loaded once per process per spec and options)."
+    """The backend for `spec` (loaded once per process per spec and options): `'smollm2'` (the shipped GGUF on
+    llama.cpp), `'llamacpp:PATH.gguf'`, `'openai:URL'`, `'transformers:ID_OR_PATH'` or a bare Hugging Face id or path
+    (transformers; `'transformers:smollm2'` is the shipped GGUF dequantised by transformers)."""
     if isinstance(spec, Backend): return spec
     if not isinstance(spec, (str, os.PathLike)) or not str(spec):
         raise BackendError(f"Backend spec {spec!r}: use 'smollm2', a Hugging Face id or path, 'llamacpp:PATH.gguf' "
@@ -449,9 +594,10 @@ def load_backend(spec: str | Backend = 'smollm2', **opts) -> Backend:
     spec = str(spec)
     key = (spec, json.dumps(opts, sort_keys=True, default=str))
     if key not in _BACKENDS:
-        if spec.startswith('llamacpp:'): b = LlamaCppBackend(spec.removeprefix('llamacpp:'), **opts)
+        if spec == 'smollm2': b = LlamaCppBackend('smollm2', **opts)
+        elif spec.startswith('llamacpp:'): b = LlamaCppBackend(spec.removeprefix('llamacpp:'), **opts)
         elif spec.startswith('openai:'): b = OpenAIBackend(spec.removeprefix('openai:'), **opts)
-        else: b = TransformersBackend(spec, **opts)
+        else: b = TransformersBackend(spec.removeprefix('transformers:'), **opts)
         b.spec = spec
         _BACKENDS[key] = b
     return _BACKENDS[key]

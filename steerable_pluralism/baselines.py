@@ -13,7 +13,8 @@ from .benchmark import Benchmark, Predictions, Scenario
 from .backends import Backend, Generation, from_pretrained_offline
 from .benchmark import load_benchmark
 from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, register, target_key
-from .prompts import PROMPT_VERSION, choice_schema, letters, prompt_aligned_messages, unaligned_messages
+from .prompts import (PROMPT_VERSION, choice_schema, get_protocol, letters, paper_orders,
+                                         prompt_aligned_messages, unaligned_messages)
 
 # %% auto #0
 __all__ = ['tiny_tokenizer', 'tiny_reward_model', 'RewardModelMethod', 'tiny_kaleido', 'fill_template', 'KaleidoMethod',
@@ -241,18 +242,29 @@ def _seed_for(seed: int, *parts: str) -> np.random.Generator:
 class LLMChoice:
     "Shared plumbing of the LLM choice baselines: decoding, voting, context budget, records."
     def _setup(self, backend, samples: int = 1, temperature: float | None = None, seed: int = 0,
-               max_tokens: int = 256, max_reasoning_chars: int = 200):
+               max_tokens: int | None = None, max_reasoning_chars: int | None = None, protocol=None):
         if not isinstance(samples, (int, np.integer)) or samples < 1: raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
-        self.backend = _resolve_backend(backend)
-        self.samples, self.seed, self.max_tokens, self.max_reasoning_chars = int(samples), int(seed or 0), int(max_tokens), int(max_reasoning_chars)
+        self.backend, self.protocol = _resolve_backend(backend), get_protocol(protocol)
+        self.max_reasoning_chars = int(max_reasoning_chars or (self.protocol.max_reasoning_chars if self.protocol.wording == 'paper' else 200))
+        self.samples, self.seed = int(samples), int(seed or 0)
+        self.max_tokens = int(max_tokens or self.max_reasoning_chars + 32)   # the longest answer the schema allows
         self.temperature = float(temperature) if temperature is not None else (0.0 if samples == 1 else 0.7)
+        self._paper_orders: dict = {}
 
     def _llm_config(self) -> dict:
         return {'backend': self.backend.config(), 'prompt_version': PROMPT_VERSION, 'samples': self.samples,
                 'temperature': self.temperature, 'seed': self.seed, 'max_tokens': self.max_tokens,
-                'max_reasoning_chars': self.max_reasoning_chars}
+                'max_reasoning_chars': self.max_reasoning_chars, 'protocol': self.protocol.config()}
+
+    def prepare(self, benchmark: Benchmark):
+        "Replay the response orders the authors' code draws over `benchmark` (paper protocol): one per scenario and sample."
+        if self.protocol.order == 'paper':
+            self._paper_orders.update(zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)))
+        return self
 
     def _orders(self, scenario: Scenario, salt: str = '') -> list[list[int]]:
+        if self.protocol.order == 'paper':   # not prepared: as if the scenario were the run's first
+            return self._paper_orders.get(scenario.id) or paper_orders([scenario.n], self.samples)[0]
         if self.samples == 1: return [list(range(scenario.n))]
         rng = _seed_for(self.seed, scenario.id, salt)
         return [rng.permutation(scenario.n).tolist() for _ in range(self.samples)]
@@ -262,7 +274,7 @@ class LLMChoice:
         orders = self._orders(scenario, salt)
         gens = self.backend.generate([build(o) for o in orders], choice_schema(scenario.n, self.max_reasoning_chars),
                                      max_tokens=self.max_tokens, temperature=self.temperature,
-                                     seed=int(_seed_for(self.seed, scenario.id, salt).integers(2**31)))
+                                     seed=int(_seed_for(self.seed, scenario.id, salt).integers(2**31)), style=self.protocol.chat)
         samples = []
         for o, g in zip(orders, gens):
             li, why = parse_choice(g.text, scenario.n)
@@ -277,10 +289,10 @@ class LLMChoice:
                 'prompt_tokens': sum(g.prompt_tokens for g in gens), 'completion_tokens': sum(g.completion_tokens for g in gens), **extra}
 
     def _fits(self, messages) -> bool:
-        return self.backend.count_tokens(messages) + self.max_tokens <= self.backend.context_window
+        return self.backend.count_tokens(messages, self.protocol.chat) + self.max_tokens <= self.backend.context_window
 
     def _too_long(self, scenario, messages) -> dict:
-        n = self.backend.count_tokens(messages)
+        n = self.backend.count_tokens(messages, self.protocol.chat)
         return {'choice': -1, 'failed': True, 'reasoning': None, 'samples': [],
                 'error': f"prompt of scenario {scenario.id} has {n} tokens; with max_tokens={self.max_tokens} it exceeds "
                          f"the context window of {self.backend.model_id} ({self.backend.context_window})"}
@@ -289,29 +301,32 @@ class LLMChoice:
 class UnalignedMethod(LLMChoice, ChoiceMethod):
     "Target-free baseline: the LLM picks the best response (JSON: one sentence of reasoning, then a letter)."
     name = 'unaligned'
-    def __init__(self, backend, samples: int = 1, temperature: float | None = None, seed: int = 0, max_tokens: int = 256,
-                 max_reasoning_chars: int = 200):
-        self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars)
+    def __init__(self, backend, samples: int = 1, temperature: float | None = None, seed: int = 0, max_tokens: int | None = None,
+                 max_reasoning_chars: int | None = None, protocol=None):
+        self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars, protocol)
 
     def config(self): return {'name': self.name, **self._llm_config()}
 
+    def messages(self, scenario: Scenario, order=None) -> list[dict]:
+        return unaligned_messages(scenario, order=order, max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
+
     def choose(self, scenario):
-        if not self._fits(unaligned_messages(scenario, max_reasoning_chars=self.max_reasoning_chars)):
-            return self._too_long(scenario, unaligned_messages(scenario))
-        return self._decide(scenario, lambda o: unaligned_messages(scenario, order=o, max_reasoning_chars=self.max_reasoning_chars))
+        if not self._fits(self.messages(scenario)): return self._too_long(scenario, self.messages(scenario))
+        return self._decide(scenario, lambda o: self.messages(scenario, order=o))
 
 @register('unaligned')
-def _unaligned(backend=None, samples: int = 1, temperature=None, seed: int = 0, max_tokens: int = 256, **_):
-    return UnalignedMethod(backend, samples=samples or 1, temperature=temperature, seed=seed, max_tokens=max_tokens or 256)
+def _unaligned(backend=None, samples: int = 1, temperature=None, seed: int = 0, max_tokens=None, protocol=None, **_):
+    return UnalignedMethod(backend, samples=samples or 1, temperature=temperature, seed=seed, max_tokens=max_tokens,
+                           protocol=protocol)
 
 # %% ../nbs/11_baselines.ipynb #369d04af
 class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
     "Target-dependent baseline: the target in words in the system prompt; zero-shot or with `k` oracle-answered examples."
     def __init__(self, backend, dataset: str = 'helpsteer2', k: int = 0, train: Benchmark | None = None, samples: int = 1,
-                 temperature: float | None = None, seed: int = 0, max_tokens: int = 256, max_reasoning_chars: int = 200,
-                 embedder=None):
+                 temperature: float | None = None, seed: int = 0, max_tokens: int | None = None,
+                 max_reasoning_chars: int | None = None, embedder=None, protocol=None):
         if not isinstance(k, (int, np.integer)) or k < 0: raise ValueError(f"k must be an integer >= 0, got {k!r}")
-        self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars)
+        self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars, protocol)
         self.dataset, self.k, self.embedder = dataset, int(k), embedder
         self.name = 'prompt-aligned-fewshot' if k else 'prompt-aligned'
         if k and train is None: train = load_benchmark(dataset, 'train')
@@ -322,16 +337,16 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
                 **({'train': self.train.data_hash} if self.k else {})}
 
     def examples(self, scenario: Scenario) -> list[Scenario]:
-        "The few-shot examples for `scenario` (none when zero-shot)."
+        "The `k` train scenarios most similar to `scenario`, most similar first (none when zero-shot); ties as the protocol sorts them."
         if not self.k: return []
         if self._index is None:
             from steerable_pluralism.retrieval import example_index
             self._index = example_index(self.train, self.embedder)
-        return self._index.nearest(scenario, self.k)
+        return self._index.nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first')
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
         return prompt_aligned_messages(scenario, target, self.dataset, examples=examples, order=order,
-                                       max_reasoning_chars=self.max_reasoning_chars)
+                                       max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
 
     def choose(self, scenario, target):
         ex = self.examples(scenario)
@@ -342,11 +357,12 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
 
 @register('prompt-aligned')
 def _prompt_aligned(backend=None, dataset: str = 'helpsteer2', samples: int = 1, temperature=None, seed: int = 0,
-                    max_tokens: int = 256, **_):
-    return PromptAlignedMethod(backend, dataset, k=0, samples=samples or 1, temperature=temperature, seed=seed, max_tokens=max_tokens or 256)
+                    max_tokens=None, protocol=None, **_):
+    return PromptAlignedMethod(backend, dataset, k=0, samples=samples or 1, temperature=temperature, seed=seed,
+                               max_tokens=max_tokens, protocol=protocol)
 
 @register('prompt-aligned-fewshot')
 def _prompt_aligned_fewshot(backend=None, dataset: str = 'helpsteer2', train=None, k: int | None = 5, samples: int = 1,
-                            temperature=None, seed: int = 0, max_tokens: int = 256, embedder=None, **_):
+                            temperature=None, seed: int = 0, max_tokens=None, embedder=None, protocol=None, **_):
     return PromptAlignedMethod(backend, dataset, k=5 if k is None else k, train=train, samples=samples or 1,
-                               temperature=temperature, seed=seed, max_tokens=max_tokens or 256, embedder=embedder)
+                               temperature=temperature, seed=seed, max_tokens=max_tokens, embedder=embedder, protocol=protocol)

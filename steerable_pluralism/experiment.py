@@ -72,6 +72,7 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
     tl = target_dicts(targets)
     if method.target_dependent and not tl:
         raise ValueError(f"{method.name} is target-dependent: pass targets= (a TargetSet or a list of target dicts)")
+    method.prepare(benchmark)
     units = [(s, u) for s in benchmark for u in method.units(s, tl)]
     done = store.done(method.key)
     todo = [(s, u) for s, u in units if (s.id, u) not in done]

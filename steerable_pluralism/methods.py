@@ -52,8 +52,13 @@ class Method(ABC):
                  targets: Sequence[Mapping] | None = None) -> Predictions:
         "Turn records keyed by (scenario id, unit) into `Predictions` for `benchmark`."
 
+    def prepare(self, benchmark: Benchmark):
+        "Called with the whole benchmark before its units run (e.g. to replay the paper's response orders); returns self."
+        return self
+
     def predict(self, benchmark: Benchmark, targets: Sequence[Mapping] | None = None) -> Predictions:
         "Run every unit in memory (no store) and assemble: handy for small runs and tests."
+        self.prepare(benchmark)
         recs = {}
         for s in benchmark:
             for u in self.units(s, targets): recs[(s.id, u)] = timed(self.run_unit, s, u)

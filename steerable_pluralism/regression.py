@@ -10,7 +10,8 @@ import numpy as np
 from .benchmark import DATASETS, Benchmark, Scenario, load_benchmark
 from .methods import AttributeScoresMethod, register
 from fastcore.basics import patch
-from .prompts import PROMPT_VERSION, letters, regression_messages, regression_schema, shorten
+from .prompts import (PROMPT_VERSION, get_protocol, letters, paper_orders, regression_messages,
+                                         regression_schema, shorten)
 
 # %% auto #0
 __all__ = ['parse_answer', 'RegressionMethod', 'score_unit']
@@ -47,8 +48,8 @@ class RegressionMethod(AttributeScoresMethod):
     def __init__(self, backend='smollm2', attributes: Sequence[str] | None = None, train: Benchmark | None = None,
                  comparative: bool = True, k: int = 5, samples: int = 1, temperature: float | None = None,
                  seed: int = 0, max_tokens: int | None = None, max_retries: int = 2, context_budget: int | None = None,
-                 max_reasoning_chars: int = 300, min_examples: int = 1, min_text_chars: int = 200,
-                 index=None, dataset: str | None = None, name: str | None = None):
+                 max_reasoning_chars: int | None = None, min_examples: int = 1, min_text_chars: int = 200,
+                 index=None, dataset: str | None = None, name: str | None = None, protocol=None):
         if isinstance(backend, str):
             from steerable_pluralism.backends import load_backend
             backend = load_backend(backend)
@@ -64,9 +65,33 @@ class RegressionMethod(AttributeScoresMethod):
         self.backend, self.train, self.comparative, self.k, self.samples = backend, train, bool(comparative), int(k), int(samples)
         self.temperature = float(temperature) if temperature is not None else (0.7 if self.samples > 1 else 0.0)
         self.seed, self.max_tokens, self.max_retries, self.context_budget = int(seed), max_tokens, int(max_retries), context_budget
-        self.max_reasoning_chars, self.min_examples, self.min_text_chars = int(max_reasoning_chars), int(min_examples), int(min_text_chars)
+        self.protocol = get_protocol(protocol)
+        self.max_reasoning_chars = int(max_reasoning_chars or self.protocol.max_reasoning_chars)
+        self.min_examples, self.min_text_chars = int(min_examples), int(min_text_chars)
+        if self.protocol.retry == 'none': self.max_retries = 0
         self._index, self.dataset = index, dataset or (train.name if train is not None else None)
         self.name = name or f"{'comparative' if self.comparative else 'noncomparative'}-{'fewshot' if self.k else 'zeroshot'}"
+        self._orders: dict = {}
+
+    def prepare(self, benchmark: Benchmark):
+        "Replay the response orders the authors' code draws over `benchmark` (paper protocol, comparative only)."
+        if self.protocol.order == 'paper' and self.comparative:
+            draws = len(self.attributes) * self.samples
+            for s, os_ in zip(benchmark, paper_orders([s.n for s in benchmark], draws)):
+                for j, a in enumerate(self.attributes): self._orders[(s.id, a)] = os_[j * self.samples:(j + 1) * self.samples]
+        return self
+
+    def orders(self, scenario: Scenario, attribute: str) -> list[list[int]]:
+        "The shown order of the responses for each sample of a comparative unit."
+        n = scenario.n
+        if self.protocol.order == 'paper':
+            if (scenario.id, attribute) not in self._orders:   # not prepared: as if the scenario were the run's first
+                j = self.attributes.index(attribute) if attribute in self.attributes else 0
+                return paper_orders([n], (j + 1) * self.samples)[0][j * self.samples:]
+            return self._orders[(scenario.id, attribute)]
+        if self.samples == 1: return [list(range(n))]
+        rng = np.random.default_rng(_unit_seed(self.seed, scenario.id, attribute))
+        return [rng.permutation(n).tolist() for _ in range(self.samples)]
 
     @property
     def decoding(self) -> str: return 'greedy' if self.samples == 1 and self.temperature == 0 else f"sc{self.samples}-t{self.temperature:g}"
@@ -77,7 +102,7 @@ class RegressionMethod(AttributeScoresMethod):
                 'max_retries': self.max_retries, 'context_budget': self.context_budget,
                 'max_reasoning_chars': self.max_reasoning_chars, 'min_examples': self.min_examples,
                 'min_text_chars': self.min_text_chars, 'prompt_version': PROMPT_VERSION,
-                **self._pool_config()}
+                'protocol': self.protocol.config(), **self._pool_config()}
 
     def _pool_config(self) -> dict:
         "The few-shot pool and how examples are retrieved from it (None when zero-shot)."
@@ -98,14 +123,15 @@ class RegressionMethod(AttributeScoresMethod):
         return self._index
 
     def examples(self, scenario: Scenario, attribute: str) -> list[Scenario]:
-        "The few-shot examples of a unit, most similar first (none when zero-shot)."
-        return list(self.index.select(scenario, attribute, self.k)) if self.k else []
+        "The few-shot examples of a unit (none when zero-shot): one per level in level order (`paper`), or the `k` most similar."
+        if not self.k: return []
+        if self.protocol.selection == 'levels': return list(self.index.select_levels(scenario, attribute))
+        return list(self.index.select(scenario, attribute, self.k))
 
     def answer_tokens(self, n_responses: int) -> int:
-        "`max_tokens` of one answer: given, or enough for `n_responses` bounded reasonings and scores."
+        "`max_tokens` of one answer: given, or the longest answer the schema allows (a token per reasoning character)."
         if self.max_tokens: return int(self.max_tokens)
-        per = self.max_reasoning_chars // 3 + 20
-        return (n_responses if self.comparative else 1) * per + 10
+        return (n_responses if self.comparative else 1) * (self.max_reasoning_chars + 24) + 8
 
     def score(self, scenario: Scenario, attribute: str) -> dict:
         "Record of one (scenario, attribute) unit; the work is done by `score_unit` below."
@@ -113,13 +139,14 @@ class RegressionMethod(AttributeScoresMethod):
 
     def _messages(self, scen, attribute, exs, order=None, response_index=None):
         return regression_messages(scen, attribute, exs, order=order, comparative=self.comparative,
-                                   response_index=response_index, max_reasoning_chars=self.max_reasoning_chars)
+                                   response_index=response_index, max_reasoning_chars=self.max_reasoning_chars,
+                                   protocol=self.protocol)
 
     def _prompt_tokens(self, scen, attribute, exs) -> tuple[int, int]:
         "(tokens, characters) of the largest prompt this unit will send."
         ms = [self._messages(scen, attribute, exs)] if self.comparative else \
              [self._messages(scen, attribute, exs, response_index=i) for i in range(scen.n)]
-        sizes = [(self.backend.count_tokens(m), sum(len(x['content']) for x in m)) for m in ms]
+        sizes = [(self.backend.count_tokens(m, self.protocol.chat), sum(len(x['content']) for x in m)) for m in ms]
         return max(sizes)
 
 # %% ../nbs/08_regression.ipynb #07ea56fb
@@ -175,29 +202,29 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
         rec.update(error=fit['error'], seconds=time.perf_counter() - t0); return rec
     scen, exs, rec['prompt_size'] = fit['scenario'], fit['examples'], fit['prompt_tokens']
     useed = _unit_seed(self.seed, scenario.id, attribute)
-    if self.comparative:
-        rng = np.random.default_rng(useed)
-        jobs = [(list(range(n)) if self.samples == 1 else rng.permutation(n).tolist(), None) for _ in range(self.samples)]
+    if self.comparative: jobs = [(o, None) for o in self.orders(scenario, attribute)]
     else: jobs = [(None, i) for _ in range(self.samples) for i in range(n)]
     schema = regression_schema(n_shown, self.max_reasoning_chars)
-    results, pending, temp, mt, last = [None] * len(jobs), list(range(len(jobs))), self.temperature, max_tokens, ''
+    results, pending, mt, last = [None] * len(jobs), list(range(len(jobs))), max_tokens, ''
+    rec['retried'] = []                                    # per retry: which jobs, why, with how many tokens
     for attempt in range(1 + self.max_retries):
         batch = [self._messages(scen, attribute, exs, order=o, response_index=i) for o, i in (jobs[j] for j in pending)]
-        gens = self.backend.generate(batch, schema, max_tokens=mt, temperature=temp, seed=useed + attempt)
+        gens = self.backend.generate(batch, schema, max_tokens=mt, temperature=self.temperature, seed=useed + attempt,
+                                     style=self.protocol.chat)
         rec['attempts'] += 1
-        still, cut, bad = [], False, False
+        still, cut = [], False
         for j, g in zip(pending, gens):
             rec['prompt_tokens'] += int(g.prompt_tokens); rec['completion_tokens'] += int(g.completion_tokens)
+            rec['cached_tokens'] = rec.get('cached_tokens', 0) + int(getattr(g, 'cached_tokens', 0))
             p = None if g.finish_reason == 'length' else parse_answer(g.text, n_shown)
             if p is None:
                 still.append(j); last = g.text
-                if g.finish_reason == 'length': cut = True
-                else: bad = True
+                cut |= g.finish_reason == 'length'
             else: results[j] = p
         pending = still
-        if not pending: break
-        if cut: mt = max(mt, min(2 * mt, fit['room']))   # more room after a cut answer
-        if bad: temp = max(temp, 0.7)                     # greedy would repeat an invalid answer
+        if not pending or not cut or attempt == self.max_retries: break
+        mt = max(mt, min(2 * mt, fit['room']))             # a cut answer gets more room, the same decoding
+        rec['retried'].append({'jobs': list(pending), 'reason': 'cut', 'max_tokens': mt})
     per, reasoning = np.full((self.samples, n), np.nan), {}
     for j, p in enumerate(results):
         if p is None: continue
@@ -222,12 +249,14 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
 # %% ../nbs/08_regression.ipynb #1ba03606
 def _factory(comparative: bool, fewshot: bool):
     def make(backend='smollm2', dataset='helpsteer2', attributes=None, train=None, k=5, samples=1, temperature=None,
-             seed=0, max_tokens=None, max_retries=2, context_budget=None, max_reasoning_chars=300, index=None, **_):
+             seed=0, max_tokens=None, max_retries=2, context_budget=None, max_reasoning_chars=None, index=None,
+             protocol=None, **_):
         if fewshot and train is None and index is None: train = load_benchmark(dataset, 'train')
         return RegressionMethod(backend, attributes, train=train if fewshot else None, comparative=comparative,
                                 k=k if fewshot else 0, samples=samples, temperature=temperature, seed=seed,
                                 max_tokens=max_tokens, max_retries=max_retries, context_budget=context_budget,
-                                max_reasoning_chars=max_reasoning_chars, index=index if fewshot else None, dataset=dataset)
+                                max_reasoning_chars=max_reasoning_chars, index=index if fewshot else None, dataset=dataset,
+                                protocol=protocol)
     return make
 
 for _name, _comp, _few in [('comparative-fewshot', True, True), ('comparative-zeroshot', True, False),

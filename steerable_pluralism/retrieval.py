@@ -159,14 +159,31 @@ class ExampleIndex:
         "Cosine similarity of `scenario` to every train scenario, shape (S,)."
         return self.vectors @ self.query_vector(scenario)
 
-    def ranked(self, scenario: Scenario) -> np.ndarray:
-        "Train positions by similarity to `scenario`: most similar first, ties in train order, never the scenario itself."
-        order = np.argsort(-self.similarities(scenario), kind='stable')
+    def ranked(self, scenario: Scenario, ties: str = 'first') -> np.ndarray:
+        """Train positions by similarity to `scenario`, most similar first, never the scenario itself. Equal similarities
+        keep train order (`ties='first'`) or reverse it (`'last'`: the authors' ascending sort, then reversed)."""
+        sims = self.similarities(scenario)
+        if ties == 'first': order = np.argsort(-sims, kind='stable')
+        elif ties == 'last': order = np.argsort(sims, kind='stable')[::-1]
+        else: raise RetrievalError(f"ties={ties!r}: use 'first' or 'last'")
         return order[order != self._pos.get(scenario.id, -1)]
 
-    def nearest(self, scenario: Scenario, k: int) -> list[Scenario]:
+    def nearest(self, scenario: Scenario, k: int, ties: str = 'first') -> list[Scenario]:
         "The `k` train scenarios most similar to `scenario` (no label-level covering), most similar first."
-        return [self.train[int(i)] for i in self.ranked(scenario)[:k]]
+        return [self.train[int(i)] for i in self.ranked(scenario, ties)[:k]]
+
+    def select_levels(self, scenario: Scenario, attribute: str) -> list[Scenario]:
+        """The authors' rule (`get_icl_dialog`): for each label level of `attribute` present in the pool, ascending, the
+        most similar train scenario with a response at that level; a scenario already chosen is not chosen again (that
+        level then adds no example). Examples come in level order; ties in similarity as in their sort (`ties='last'`)."""
+        cov, order = self.covers(attribute), self.ranked(scenario, ties='last')
+        chosen = []
+        for l in np.argsort(self.train.levels, kind='stable'):
+            has = cov[order, l]
+            if not has.any(): continue
+            i = int(order[np.argmax(has)])
+            if i not in chosen: chosen.append(i)
+        return [self.train[i] for i in chosen]
 
     def select_scored(self, scenario: Scenario, attribute: str, k: int = 5) -> list[tuple[Scenario, float]]:
         "`select`, with each example's cosine similarity: [(scenario, similarity)], most similar first."
