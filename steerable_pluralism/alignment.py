@@ -4,24 +4,37 @@
 
 # %% ../nbs/03_alignment.ipynb #5264c65c
 from __future__ import annotations
-import contextlib, hashlib, json
+import contextlib, functools, hashlib, json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from .benchmark import DATASETS, Benchmark, BenchmarkError, Predictions, Scenario
 from .methods import AttributeScoresMethod, register, target_key
 from .targets import TargetError, TargetSet, parse_target
 
 # %% auto #0
-__all__ = ['CHUNK_ELEMENTS', 'TIE_TOL', 'CHOICE_TOL', 'UNUSABLE', 'weight_vector', 'align', 'Evaluation', 'evaluate',
-           'OracleMethod', 'RandomMethod', 'export_input_output', 'import_input_output', 'reference_accuracy']
+__all__ = ['CHUNK_ELEMENTS', 'TIE_RULES', 'TIE_TOL', 'CHOICE_TOL', 'NEAR_TOL', 'UNUSABLE', 'NOT_SCORED', 'CORRECT', 'WRONG',
+           'FAILED', 'check_tie_rule', 'weight_vector', 'norm_is_sequential', 'paper_norm', 'align', 'Evaluation',
+           'attribute_errors', 'evaluate', 'OracleMethod', 'RandomMethod', 'export_input_output', 'import_input_output',
+           'reference_score', 'reference_accuracy']
 
 # %% ../nbs/03_alignment.ipynb #21d38c7b
 CHUNK_ELEMENTS = 1 << 18   # (targets × slots) per chunk: 2 MiB per float64 array, cache-resident
-TIE_TOL = 1e-9             # responses within this (squared) distance of the nearest are tied
-CHOICE_TOL = 1e-12         # near-equal predicted distances: the first response wins, as in the paper
+TIE_RULES = ('exact', 'tolerance')
+TIE_TOL = 1e-9             # 'tolerance': responses within this (squared) distance of the nearest are tied
+CHOICE_TOL = 1e-12         # 'tolerance': near-equal predicted distances: the first response wins
+NEAR_TOL = 1e-9            # 'exact': candidates within this (squared, × the largest weight) of the product's nearest
+UNUSABLE = 1e30            # distance given to responses missing a prediction the target needs
+
+def check_tie_rule(tie_rule: str) -> str:
+    "`tie_rule` if it is one of `TIE_RULES`, else a clear error."
+    if tie_rule not in TIE_RULES:
+        raise ValueError(f"tie_rule={tie_rule!r} is not a tie rule: use 'exact' (the paper's score.py: distances compared "
+                         "exactly, the default) or 'tolerance' (distances within TIE_TOL are tied)")
+    return tie_rule
 
 def weight_vector(weights, attributes: Sequence[str]) -> np.ndarray | None:
     "Per-attribute weights as an array over `attributes`: from None (no weighting), a sequence, or a {attribute: w} mapping (others 1)."
@@ -37,10 +50,44 @@ def weight_vector(weights, attributes: Sequence[str]) -> np.ndarray | None:
     if not np.isfinite(w).all() or (w < 0).any(): raise ValueError(f"weights must be finite and non-negative (>= 0), got {w.tolist()}")
     return w
 
-def _target_matrix(targets, A: int) -> np.ndarray:
-    m = targets.matrix if isinstance(targets, TargetSet) else np.atleast_2d(np.asarray(targets, float))
-    if m.ndim != 2 or m.shape[1] != A: raise ValueError(f"targets must have shape (n_targets, {A}), got {m.shape}")
-    return m
+# %% ../nbs/03_alignment.ipynb #9e56bbb2
+@functools.cache
+def norm_is_sequential(n: int = 2000, seed: int = 0) -> bool:
+    "Does `np.linalg.norm` here equal sqrt of a left-to-right sum of squares on vectors of 1-8 entries (random and MIC/HelpSteer2 levels)?"
+    rng, lv = np.random.default_rng(seed), np.array([0, .17, .25, .33, .5, .67, .75, .83, 1.0])
+    for k in range(1, 9):
+        v = np.concatenate([rng.random((n, k)) - rng.random((n, k)), rng.choice(lv, (n, k)) - rng.choice(lv, (n, k))])
+        if not np.array_equal(_sequential_norm(v, np.zeros_like(v)), [np.linalg.norm(r) for r in v]): return False
+    return True
+
+def _sequential_norm(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    acc = np.zeros(np.broadcast_shapes(y.shape, x.shape)[:-1])
+    for a in range(y.shape[-1]):
+        d = y[..., a] - x[..., a]
+        t = d * d if w is None else w[a] * (d * d)
+        acc += np.where(np.isnan(y[..., a]), 0.0, t)   # + 0.0 leaves the sum unchanged: absent attributes are skipped
+    return np.sqrt(acc)
+
+def paper_norm(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """`np.linalg.norm(y - x)` over the last axis, on the attributes present (not NaN) in `y`, bit for bit; y and x
+    broadcast: (..., A) → (...). With weights (which the paper does not have): sqrt of the left-to-right sum of w·d²."""
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    if w is not None or norm_is_sequential(): return _sequential_norm(y, x, w)
+    y, x = np.broadcast_arrays(y, x)
+    rows = zip(y.reshape(-1, y.shape[-1]), x.reshape(-1, x.shape[-1]))
+    return np.array([np.linalg.norm(a[~np.isnan(a)] - b[~np.isnan(a)]) for a, b in rows]).reshape(y.shape[:-1])
+
+def _internal_rule(tie_rule: str, Y: np.ndarray) -> str:
+    "'exact-grid' when the targets are on the grid (then values on the grid need no recomputation), else `tie_rule`."
+    return 'exact-grid' if check_tie_rule(tie_rule) == 'exact' and _on_grid(Y) else tie_rule
+
+def _on_grid(a: np.ndarray, q: int = 256) -> bool:
+    "All finite entries multiples of 1/q and at most 4 in size: then the distance product computes without rounding."
+    a = np.asarray(a, float); a = a[np.isfinite(a)]
+    return bool((np.abs(a) <= 4).all() and (np.round(a * q) == a * q).all())
+
+# %% ../nbs/03_alignment.ipynb #a2f71fcc
+NOT_SCORED, CORRECT, WRONG, FAILED = 0, 1, 2, 3   # outcome codes of one (target, scenario)
 
 def _one_blas_thread():
     "Small matrix products are fastest on one BLAS thread (threads stall badly on a busy machine)."
@@ -52,14 +99,21 @@ def _chunks(T: int, slots: int, chunk_elements: int = CHUNK_ELEMENTS) -> Iterato
     step = max(1, chunk_elements // max(slots, 1))
     for i in range(0, T, step): yield slice(i, min(T, i + step))
 
-UNUSABLE = 1e30            # distance given to responses missing a prediction the target needs
+def _weighted_sum(d_chosen: np.ndarray, d_max: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    "Per target: sum over the cells `ok` (scored, valid choice) of 1 − √(d_chosen/d_max); squared distances from the product."
+    with np.errstate(invalid='ignore', divide='ignore'):
+        r = np.maximum(d_chosen, 0.0); r /= d_max; np.sqrt(r, out=r); np.subtract(1, r, out=r)
+    return np.where(ok, r, 0.0).sum(1)
 
+# %% ../nbs/03_alignment.ipynb #90400890
 class _Distances:
     "Distances from every (response, scenario) slot to chunks of targets: `(Tc, R, S)`, >= UNUSABLE where unusable."
     def __init__(self, values: np.ndarray, w: np.ndarray | None = None, distance: Callable | None = None):
         self.S, self.R, self.A = values.shape
-        self.values, self.distance = values, distance
+        self.values, self.distance, self.wv = values, distance, w
         self.w = np.ones(self.A) if w is None else w
+        self.near = NEAR_TOL * max(1.0, float(self.w.max(initial=0)))
+        self.grid = w is None and _on_grid(values)
         flat = values.transpose(1, 0, 2).reshape(-1, self.A)   # response-major: d[:, r] is contiguous
         nan = np.isnan(flat)
         x = np.where(nan, 0.0, flat)
@@ -87,30 +141,51 @@ class _Distances:
             out[rows] = np.where(np.isfinite(d), d, UNUSABLE)
         return np.ascontiguousarray(out.transpose(0, 2, 1))
 
-    def choose(self, Y: np.ndarray) -> np.ndarray:
-        "First response within `CHOICE_TOL` of the nearest; -1 where none is usable: (Tc, S) int8."
-        d = self(Y)
+    def _recompute(self, rule: str) -> bool:
+        "Whether the exact rule must recompute candidate cells (not for custom distances or all-grid data)."
+        return self.distance is None and (rule == 'exact' or (rule == 'exact-grid' and not self.grid))
+
+    def nearest_set(self, Y: np.ndarray, d: np.ndarray, rule: str, tol: float):
+        "The nearest responses per cell, (Tc, R, S) bool, and the nearest distance (Tc, S) from the product."
         mn = _nearest(d)
-        thr = mn + CHOICE_TOL
-        found, ch = d[:, 0] <= thr, np.zeros(mn.shape, np.int8)
-        for r in range(1, self.R):              # ch counts the responses passed before the first near one
+        recompute = self._recompute(rule)
+        near = d <= (mn + (tol if rule == 'tolerance' else self.near if recompute else 0.0))[:, None]
+        if recompute:
+            many = near[:, 0].view(np.int8).copy()
+            for r in range(1, self.R): many += near[:, r].view(np.int8)
+            many = (many > 1) & (mn < UNUSABLE / 2)
+            if many.any():                                   # several candidates: the paper's floats decide
+                t, s = np.nonzero(many)
+                ex = paper_norm(Y[t][:, None], self.values[s], self.wv)
+                ex[~near[t, :, s]] = np.inf
+                near[t, :, s] = ex == ex.min(1, keepdims=True)
+        return near, mn
+
+    def choose(self, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
+        "First nearest response per cell; -1 where none is usable: (Tc, S) int8."
+        near, mn = self.nearest_set(Y, self(Y), rule, CHOICE_TOL)
+        ch, found = np.zeros(mn.shape, np.int8), near[:, 0].copy()
+        for r in range(1, self.R):              # ch counts the responses passed before the first nearest one
             ch += ~found
-            found |= d[:, r] <= thr
-        failed = mn >= UNUSABLE / 2
-        if failed.any(): ch[failed] = -1
+            found |= near[:, r]
+        ch[mn >= UNUSABLE / 2] = -1
         return ch
 
-    def score(self, Y: np.ndarray, ch: np.ndarray, tol: float):
-        "Per target: (correct, scored, failed) counts for choices `ch` (Tc, S) against these (true) distances."
+    def score(self, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
+        "Outcome codes (Tc, S) of choices `ch` against these (true) distances, and per-target sums of weighted scores."
         d = self(Y)
-        thr = _nearest(d) + tol
-        all_tied, hit = np.ones(thr.shape, bool), np.zeros(thr.shape, bool)
-        for r in range(self.R):
-            near = d[:, r] <= thr
-            all_tied &= near
-            hit |= near & (ch == r)
-        scored = ~all_tied
-        return (hit & scored).sum(1), scored.sum(1), (((ch < 0) | (ch >= self.R)) & scored).sum(1)
+        near, _ = self.nearest_set(Y, d, rule, tol)
+        all_tied, correct = near[:, 0].copy(), near[:, 0] & (ch == 0)
+        d_chosen, d_max = (d[:, 0].copy(), d[:, 0].copy()) if weighted else (None, None)
+        for r in range(1, self.R):
+            is_r = ch == r
+            all_tied &= near[:, r]; correct |= near[:, r] & is_r
+            if weighted: np.copyto(d_chosen, d[:, r], where=is_r); np.maximum(d_max, d[:, r], out=d_max)
+        scored, valid = ~all_tied, (ch >= 0) & (ch < self.R)
+        correct &= scored
+        out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
+        out[~valid & scored] = FAILED
+        return out, (_weighted_sum(d_chosen, d_max, valid & scored) if weighted else None)
 
 def _nearest(d: np.ndarray) -> np.ndarray:
     "Smallest distance over responses, d: (Tc, R, S) → (Tc, S) (a loop over the few responses is fastest)."
@@ -118,36 +193,62 @@ def _nearest(d: np.ndarray) -> np.ndarray:
     for r in range(1, d.shape[1]): np.minimum(mn, d[:, r], out=mn)
     return mn
 
+# %% ../nbs/03_alignment.ipynb #c33de428
 class _Pair(_Distances):
-    "Two responses (most scenarios): only d0 − d1 is needed, one matrix product of half the size."
+    "Two responses: choices and scores from δ = d0² − d1²."
     def __init__(self, values: np.ndarray, w: np.ndarray | None = None):
         self.S, self.R, self.A = values.shape
+        self.values, self.distance, self.wv = values, None, w
         self.w = np.ones(self.A) if w is None else w
+        self.near = NEAR_TOL * max(1.0, float(self.w.max(initial=0)))
+        self.grid = w is None and _on_grid(values)
         nan = np.isnan(values); x = np.where(nan, 0.0, values)
         self.right = np.ascontiguousarray(np.vstack([(x[:, 0] ** 2 - x[:, 1] ** 2).T, (x[:, 0] - x[:, 1]).T]))
+        self.right0 = np.ascontiguousarray(np.vstack([(x[:, 0] ** 2).T, x[:, 0].T, np.ones((1, self.S))]))
         self.nan = [np.ascontiguousarray(nan[:, r].T.astype(float)) for r in (0, 1)] if nan.any() else None
 
     def delta(self, Y):
         P = ~np.isnan(Y); Pf = P.astype(float); W = Pf * self.w; Y0 = np.where(P, Y, 0.0)
-        return np.hstack([W, -2.0 * W * Y0]) @ self.right, Pf
+        return np.hstack([W, -2.0 * W * Y0]) @ self.right, Pf, W, Y0
 
-    def choose(self, Y):
-        dl, Pf = self.delta(Y)
-        ch = (dl > CHOICE_TOL).astype(np.int8)       # the second only when nearer by more than the tolerance
+    def _sides(self, Y, dl, rule, tol):
+        "(tied, second nearer) per cell under `rule`."
+        if rule == 'tolerance': return np.abs(dl) <= tol, dl > tol
+        if not self._recompute(rule): return dl == 0, dl > 0
+        tie, win1 = np.abs(dl) <= self.near, dl > 0
+        if tie.any():
+            t, s = np.nonzero(tie)
+            e = paper_norm(Y[t][:, None], self.values[s], self.wv)
+            tie[t, s], win1[t, s] = e[:, 0] == e[:, 1], e[:, 1] < e[:, 0]
+        return tie, win1
+
+    def choose(self, Y, rule='exact'):
+        dl, Pf, _, _ = self.delta(Y)
+        ch = self._sides(Y, dl, rule, CHOICE_TOL)[1].astype(np.int8)   # the second only when strictly nearer
         if self.nan is not None:
             u0, u1 = (Pf @ self.nan[0]) > 0, (Pf @ self.nan[1]) > 0
             ch[u0] = 1; ch[u1] = 0; ch[u0 & u1] = -1
         return ch
 
-    def score(self, Y, ch, tol):
-        dl, _ = self.delta(Y)
-        scored = np.abs(dl) > tol
-        hit = ((ch == 1) & (dl > tol)) | ((ch == 0) & (dl < -tol))
-        return hit.sum(1), scored.sum(1), (((ch < 0) | (ch > 1)) & scored).sum(1)
+    def score(self, Y, ch, rule='exact', tol=TIE_TOL, weighted=True):
+        dl, _, W, Y0 = self.delta(Y)
+        tie, win1 = self._sides(Y, dl, rule, tol)
+        scored = ~tie
+        correct = (ch == win1.view(np.int8)) & scored
+        out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
+        if ch.min() < 0 or ch.max() > 1: out[((ch < 0) | (ch > 1)) & scored] = FAILED
+        if not weighted: return out, None
+        d0 = np.hstack([W, -2.0 * W * Y0, (W * Y0 * Y0).sum(1, keepdims=True)]) @ self.right0
+        with np.errstate(invalid='ignore', divide='ignore'):              # a correct choice of two: 1 − √(d_min/d_max)
+            r = np.abs(dl); r /= d0 - np.minimum(dl, 0)                   # |δ| / d_max = 1 − d_min/d_max
+            np.subtract(1, r, out=r); np.maximum(r, 0, out=r); np.sqrt(r, out=r); np.subtract(1, r, out=r)
+        return out, np.where(correct, r, 0.0).sum(1)
 
+# %% ../nbs/03_alignment.ipynb #988f277a
 class _Grouped:
     """Scenarios grouped by which response slots are real (no padding inside a group); two-response groups use `_Pair`.
-    `choose(Y)` → (Tc, S) slot indices (-1 failed); `score(Y, ch, tol)` → per-target (correct, scored, failed)."""
+    `choose(Y, rule)` → (Tc, S) slot indices (-1 failed); `score(Y, ch, rule, tol)` → outcome codes (Tc, S) and
+    per-target weighted-score sums."""
     def __init__(self, values: np.ndarray, mask: np.ndarray, w: np.ndarray | None = None, distance: Callable | None = None):
         values, mask = np.asarray(values, float), np.asarray(mask, bool)
         if values.ndim != 3 or mask.shape != values.shape[:2]:
@@ -165,42 +266,50 @@ class _Grouped:
             whole = len(rows) == self.S and np.array_equal(cols, np.arange(len(cols)))
             self.groups.append((rows, cols, part, whole))
 
-    def choose(self, Y: np.ndarray) -> np.ndarray:
-        if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].choose(Y)
+    def choose(self, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
+        if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].choose(Y, rule)
         out = np.full((len(Y), self.S), -1, np.int8)
         for rows, cols, part, _ in self.groups:
-            ch = part.choose(Y)
+            ch = part.choose(Y, rule)
             out[:, rows] = np.where(ch >= 0, cols[np.maximum(ch, 0)], -1)
         return out
 
-    def score(self, Y: np.ndarray, ch: np.ndarray, tol: float = TIE_TOL):
-        tot = [np.zeros(len(Y), np.int64) for _ in range(3)]
+    def score(self, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
+        if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].score(Y, ch, rule, tol, weighted)
+        out, ws = np.full((len(Y), self.S), NOT_SCORED, np.int8), np.zeros(len(Y)) if weighted else None
         for rows, cols, part, whole in self.groups:
-            c = ch if whole else ch[:, rows]
+            c = ch[:, rows]
             if not np.array_equal(cols, np.arange(len(cols))):           # slot index → index within the group
                 local = np.full(self.R + 1, -1); local[cols] = np.arange(len(cols))
                 c = np.where((c >= 0) & (c < self.R), local[np.clip(c, 0, self.R)], -1)
-            for t, x in zip(tot, part.score(Y, c, tol)): t += x
-        return tot
+            out[:, rows], w = part.score(Y, c, rule, tol, weighted)
+            if weighted: ws += w
+        return out, ws
+
+def _target_matrix(targets, A: int) -> np.ndarray:
+    m = targets.matrix if isinstance(targets, TargetSet) else np.atleast_2d(np.asarray(targets, float))
+    if m.ndim != 2 or m.shape[1] != A: raise ValueError(f"targets must have shape (n_targets, {A}), got {m.shape}")
+    return m
 
 def align(scores: np.ndarray, mask: np.ndarray, targets, weights=None, distance: Callable | None = None,
-          chunk_elements: int = CHUNK_ELEMENTS) -> np.ndarray:
-    """Aligned choices `(T, S)`: for each target the response nearest to it over the target's attributes.
-    `distance(x, y)`, if given, gets x `(1, S, R, k)` and y `(Tc, 1, 1, k)` over the target's k attributes and must
-    return `(Tc, S, R)` (reduce the last axis, numpy broadcasting)."""
+          tie_rule: str = 'exact', chunk_elements: int = CHUNK_ELEMENTS) -> np.ndarray:
+    """Aligned choices `(T, S)`: for each target the response nearest to it over the target's attributes (the first
+    of the nearest under `tie_rule`). `distance(x, y)`, if given, gets x `(1, S, R, k)` and y `(Tc, 1, 1, k)` over the
+    target's k attributes and must return `(Tc, S, R)` (reduce the last axis, numpy broadcasting)."""
+    check_tie_rule(tie_rule)
     scores = np.asarray(scores, float)
     names = targets.attributes if isinstance(targets, TargetSet) else [str(j) for j in range(scores.shape[-1])]
     chooser = _Grouped(scores, mask, weight_vector(weights, names), distance)
     Y = _target_matrix(targets, chooser.A)
-    out = np.empty((len(Y), chooser.S), np.int64)
+    out, rule = np.empty((len(Y), chooser.S), np.int64), _internal_rule(tie_rule, Y)
     with _one_blas_thread():
-        for sl in _chunks(len(Y), chooser.S * chooser.R, chunk_elements): out[sl] = chooser.choose(Y[sl])
+        for sl in _chunks(len(Y), chooser.S * chooser.R, chunk_elements): out[sl] = chooser.choose(Y[sl], rule)
     return out
 
-# %% ../nbs/03_alignment.ipynb #a2f71fcc
+# %% ../nbs/03_alignment.ipynb #eb882cad
 @dataclass
 class Evaluation:
-    "Accuracy of one model on one benchmark for every target of a target set."
+    "Accuracy (and weighted score, outcomes, errors) of one model on one benchmark for every target of a target set."
     method: str
     target_set: str
     target_keys: list[str]
@@ -211,33 +320,61 @@ class Evaluation:
     n_scenarios: int = 0
     failed_outputs: int = 0
     dataset: str = ''
+    tie_rule: str = 'exact'
+    per_target_weighted: np.ndarray | None = None   # (T,) mean of 1 - d_chosen/d_max over scored scenarios
+    outcome: np.ndarray | None = field(default=None, repr=False)   # (T, S) int8 outcome codes
+    scenario_ids: list[str] = field(default_factory=list, repr=False)
+    errors: pd.DataFrame | None = field(default=None, repr=False)  # per attribute: n, mae, rmse (score-based methods)
 
     @property
     def accuracy(self) -> float: return float(np.nanmean(self.per_target)) if len(self.per_target) else float('nan')
     @property
     def std(self) -> float: return float(np.nanstd(self.per_target)) if len(self.per_target) else float('nan')
+    @property
+    def weighted_score(self) -> float:
+        w = self.per_target_weighted
+        return float(np.nanmean(w)) if w is not None and len(w) and not np.isnan(w).all() else float('nan')
+    @property
+    def scored(self) -> np.ndarray: return self.outcome != NOT_SCORED
+    @property
+    def correct(self) -> np.ndarray: return self.outcome == CORRECT
+
     def __repr__(self):
         return (f"Evaluation({self.method} on {self.dataset or 'benchmark'}, {self.target_set} targets: "
                 f"{100 * self.accuracy:.1f}% ± {100 * self.std:.1f} over {len(self.per_target)} targets, "
-                f"{self.n_scenarios} scenarios, {int(self.failures.sum())} failed choices)")
+                f"{self.n_scenarios} scenarios, {int(self.failures.sum())} failed choices, tie rule {self.tie_rule})")
 
-    def by_n_attributes(self) -> pd.DataFrame:
-        "Mean and std of per-target accuracy for each number of target attributes."
-        df = pd.DataFrame({'n_attributes': self.n_attributes, 'accuracy': self.per_target})
-        g = df.groupby('n_attributes')['accuracy']
-        return pd.DataFrame({'n_targets': g.size(), 'accuracy': g.mean(), 'std': g.std(ddof=0)}).reset_index()
+# %% ../nbs/03_alignment.ipynb #64a969a2
+@patch
+def by_n_attributes(self: Evaluation) -> pd.DataFrame:
+    "Mean and population std of per-target accuracy for each number of target attributes."
+    df = pd.DataFrame({'n_attributes': self.n_attributes, 'accuracy': self.per_target})
+    g = df.groupby('n_attributes')['accuracy']
+    return pd.DataFrame({'n_targets': g.size(), 'accuracy': g.mean(), 'std': g.std(ddof=0)}).reset_index()
 
-    def summary(self) -> dict:
-        return {'method': self.method, 'target_set': self.target_set, 'accuracy': self.accuracy, 'std': self.std,
-                'n_targets': len(self.per_target), 'n_scenarios': self.n_scenarios,
-                'failures': int(self.failures.sum()), 'failed_outputs': int(self.failed_outputs)}
+@patch
+def summary(self: Evaluation) -> dict:
+    "Mean accuracy, std over targets, weighted score, overall MAE/RMSE (NaN for choice methods), counts and tie rule."
+    e = self.errors.set_index('attribute').loc['all'] if self.errors is not None else {}
+    return {'method': self.method, 'target_set': self.target_set, 'accuracy': self.accuracy, 'std': self.std,
+            'weighted_score': self.weighted_score, 'mae': float(e.get('mae', np.nan)), 'rmse': float(e.get('rmse', np.nan)),
+            'n_targets': len(self.per_target), 'n_scenarios': self.n_scenarios, 'failures': int(self.failures.sum()),
+            'failed_outputs': int(self.failed_outputs), 'tie_rule': self.tie_rule}
 
-    def to_frame(self) -> pd.DataFrame:
-        "One row per target."
-        return pd.DataFrame({'dataset': self.dataset, 'method': self.method, 'target_set': self.target_set,
-                             'target_key': self.target_keys, 'n_attributes': self.n_attributes,
-                             'accuracy': self.per_target, 'n_scored': self.n_scored, 'failures': self.failures,
-                             'n_scenarios': self.n_scenarios})
+@patch
+def to_frame(self: Evaluation) -> pd.DataFrame:
+    "One row per target."
+    w = self.per_target_weighted if self.per_target_weighted is not None else np.full(len(self.per_target), np.nan)
+    return pd.DataFrame({'dataset': self.dataset, 'method': self.method, 'target_set': self.target_set,
+                         'target_key': self.target_keys, 'n_attributes': self.n_attributes,
+                         'accuracy': self.per_target, 'weighted_score': w, 'n_scored': self.n_scored,
+                         'failures': self.failures, 'n_scenarios': self.n_scenarios, 'tie_rule': self.tie_rule})
+
+@patch
+def errors_frame(self: Evaluation) -> pd.DataFrame:
+    "Per-attribute errors (n, mae, rmse) with dataset and method; empty for choice methods."
+    if self.errors is None: return pd.DataFrame(columns=['dataset', 'method', 'attribute', 'n', 'mae', 'rmse'])
+    return self.errors.assign(dataset=self.dataset, method=self.method)[['dataset', 'method', 'attribute', 'n', 'mae', 'rmse']]
 
 # %% ../nbs/03_alignment.ipynb #eca59984
 def _reorder(pred: Predictions, benchmark: Benchmark) -> np.ndarray:
@@ -256,16 +393,20 @@ def _columns(have: Sequence[str], want: Sequence[str], values: np.ndarray) -> np
         if a in have: out[..., j] = values[..., list(have).index(a)]
     return out
 
-def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weights=None, distance=None) -> Callable:
+def _scores(pred: Predictions, benchmark: Benchmark, attributes: Sequence[str]) -> np.ndarray:
+    "pred.scores in benchmark order over `attributes`, padded to the benchmark's response slots: (S, R, A)."
+    sc = _columns(pred.attributes, attributes, pred.scores[_reorder(pred, benchmark)][:, :benchmark.max_responses])
+    if sc.shape[1] < benchmark.max_responses:
+        sc = np.concatenate([sc, np.full((len(sc), benchmark.max_responses - sc.shape[1], sc.shape[2]), np.nan)], 1)
+    return sc
+
+def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weights=None, distance=None,
+             tie_rule: str = 'exact') -> Callable:
     "A function chunk slice → (Tc, S) choices in benchmark order."
-    rows = _reorder(pred, benchmark)
     if pred.scores is not None:
-        sc = _columns(pred.attributes, targets.attributes, pred.scores[rows][:, :benchmark.max_responses])
-        if sc.shape[1] < benchmark.max_responses:
-            sc = np.concatenate([sc, np.full((len(sc), benchmark.max_responses - sc.shape[1], sc.shape[2]), np.nan)], 1)
-        chooser = _Grouped(sc, benchmark.mask(), weights, distance)
-        return lambda sl: chooser.choose(targets.matrix[sl])
-    ch = pred.choices[..., rows]
+        chooser = _Grouped(_scores(pred, benchmark, targets.attributes), benchmark.mask(), weights, distance)
+        return lambda sl: chooser.choose(targets.matrix[sl], tie_rule)
+    ch = pred.choices[..., _reorder(pred, benchmark)]
     if ch.ndim == 1: return lambda sl: np.broadcast_to(ch, (sl.stop - sl.start, len(ch)))
     pos = {k: i for i, k in enumerate(pred.target_keys)}
     missing = [k for k in targets.keys if k not in pos]
@@ -274,23 +415,49 @@ def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weight
     idx = np.array([pos[k] for k in targets.keys], int)
     return lambda sl: ch[idx[sl]]
 
+def attribute_errors(pred: Predictions, benchmark: Benchmark) -> pd.DataFrame | None:
+    "n, MAE and RMSE of predicted vs true labels per attribute (and 'all') over real responses with a prediction; None for choices."
+    if pred.scores is None: return None
+    attrs = [a for a in benchmark.attributes if a in pred.attributes]
+    err = (_scores(pred, benchmark, attrs) - _columns(benchmark.attributes, attrs, benchmark.labels_array()))
+    err = np.where(benchmark.mask()[..., None], err, np.nan)
+    rows = []
+    for a, e in [*zip(attrs, np.moveaxis(err, -1, 0)), ('all', err)]:
+        e = e[~np.isnan(e)]
+        rows.append({'attribute': a, 'n': len(e), 'mae': float(np.abs(e).mean()) if len(e) else np.nan,
+                     'rmse': float(np.sqrt((e * e).mean())) if len(e) else np.nan})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/03_alignment.ipynb #9d831e31
 def evaluate(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weights=None, distance: Callable | None = None,
-             tol: float = TIE_TOL, chunk_elements: int = CHUNK_ELEMENTS) -> Evaluation:
-    "Accuracy of `pred` on `benchmark` for every target of `targets` (vectorised, chunked over targets)."
+             tie_rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True,
+             chunk_elements: int = CHUNK_ELEMENTS) -> Evaluation:
+    """Accuracy of `pred` on `benchmark` for every target of `targets` (vectorised, chunked over targets).
+    `tie_rule`: 'exact' (the paper's score.py) or 'tolerance' (squared distances within `tol` are tied);
+    `weighted=False` skips the weighted score (`per_target_weighted` None)."""
+    check_tie_rule(tie_rule)
     unknown = [a for a in targets.attributes if a not in benchmark.attributes]
     if unknown: raise TargetError(f"target set {targets.name!r} uses {unknown}, not attributes of {benchmark.name}: {list(benchmark.attributes)}")
     labels = _columns(benchmark.attributes, targets.attributes, benchmark.labels_array())
     weights = weight_vector(weights, targets.attributes)
     truth = _Grouped(labels, benchmark.mask(), weights, distance)
-    choose = _choices(pred, benchmark, targets, weights, distance)
-    T = len(targets)
+    rule = _internal_rule(tie_rule, targets.matrix)
+    choose = _choices(pred, benchmark, targets, weights, distance, rule)
+    T, S = len(targets), len(benchmark)
+    outcome, wsum = np.zeros((T, S), np.int8), np.zeros(T)
     correct, scored, failed = (np.zeros(T, np.int64) for _ in range(3))
     with _one_blas_thread():
-        for sl in _chunks(T, len(benchmark) * benchmark.max_responses, chunk_elements):
-            correct[sl], scored[sl], failed[sl] = truth.score(targets.matrix[sl], choose(sl), tol)
-    with np.errstate(invalid='ignore', divide='ignore'): acc = np.where(scored > 0, correct / np.maximum(scored, 1), np.nan)
-    return Evaluation(pred.method, targets.name, targets.keys, acc, scored, failed, targets.n_attributes,
-                      len(benchmark), pred.failures, benchmark.name)
+        for sl in _chunks(T, S * benchmark.max_responses, chunk_elements):
+            o, w = truth.score(targets.matrix[sl], choose(sl), rule, tol, weighted)
+            outcome[sl] = o
+            if weighted: wsum[sl] = w
+            correct[sl], scored[sl], failed[sl] = (np.count_nonzero(o == c, axis=1) for c in (CORRECT, NOT_SCORED, FAILED))
+    scored = S - scored
+    with np.errstate(invalid='ignore', divide='ignore'):
+        acc, wmean = (np.where(scored > 0, x / np.maximum(scored, 1), np.nan) for x in (correct, wsum))
+    return Evaluation(pred.method, targets.name, targets.keys, acc, scored, failed, targets.n_attributes, S,
+                      pred.failures, benchmark.name, tie_rule, wmean if weighted else None, outcome, list(benchmark.ids),
+                      attribute_errors(pred, benchmark))
 
 # %% ../nbs/03_alignment.ipynb #275057ee
 class _DatasetAttributes(AttributeScoresMethod):
@@ -387,23 +554,31 @@ def import_input_output(path, dataset: str = 'helpsteer2', method: str | None = 
     return bench, Predictions(name, bench.ids, bench.attributes, choices=ch, failures=sum(c < 0 for c in ch))
 
 # %% ../nbs/03_alignment.ipynb #a533753e
-def reference_accuracy(input_output, target: Mapping, tol: float = TIE_TOL) -> float:
-    "The paper's scorer as a per-record Python loop: accuracy (fraction) of an input_output file for `target`."
+def reference_score(input_output, target: Mapping, tol: float = 0.0) -> dict:
+    "The paper's score.py as a per-record loop: {'correct', 'total', 'accuracy' (fraction), 'weighted_scores' (list, 0-100)}."
     keys = list(target)
-    y = np.array([target[a] for a in keys], float)
-    correct = total = 0
+    target_values = [target[a] for a in keys]
+    dist = lambda values: np.linalg.norm(np.array(target_values) - np.array(values))   # score.py's euclidean_distance
+    correct = total = 0; weighted = []
     for rec in _load_io(input_output):
         labels, out = rec['input']['labels'], rec['output']
         preds = (out.get('choice_info') or {}).get('predictions')
-        if preds is not None:
+        if preds is not None:                                         # select_response_index
             chosen, best = 0, np.inf
             for i, p in enumerate(preds):
-                d = np.linalg.norm(np.array([p[a] for a in keys], float) - y)
+                d = dist([p[a] for a in keys])
                 if d < best: chosen, best = i, d
+            if tol > 0: chosen = next(i for i, p in enumerate(preds) if dist([p[a] for a in keys]) <= best + tol)
         else: chosen = out['selected_response_index']
-        dists = [np.linalg.norm(np.array([l[a] for a in keys], float) - y) for l in labels]
-        nearest = [i for i, d in enumerate(dists) if d <= min(dists) + tol]
+        dists = [dist([l.get(a, 0.5) for a in keys]) for l in labels]
+        nearest = [i for i, d in enumerate(dists) if (d == min(dists) if tol == 0 else d <= min(dists) + tol)]
         if len(nearest) == len(labels): continue
         total += 1
         correct += chosen in nearest
-    return correct / total if total else float('nan')
+        weighted.append((1 - dists[chosen] / max(dists)) * 100 if 0 <= chosen < len(labels) else 0.0)
+    return {'correct': correct, 'total': total, 'accuracy': correct / total if total else float('nan'),
+            'weighted_scores': weighted}
+
+def reference_accuracy(input_output, target: Mapping, tol: float = 0.0) -> float:
+    "Accuracy (fraction) of an input_output file for `target` by the paper's scorer (`reference_score`)."
+    return reference_score(input_output, target, tol)['accuracy']

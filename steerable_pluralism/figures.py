@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_figures.ipynb #5b11aac2
 from __future__ import annotations
-import math
+import math, warnings
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 import numpy as np
@@ -13,22 +13,29 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.lines import Line2D
-from .benchmark import DATASETS, Benchmark, Predictions
+from .benchmark import DATASETS, Benchmark, Predictions, data_dir
 from .methods import parse_target_key
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'TARGET_SETS',
-           'METHOD_ORDER', 'REGRESSION_METHODS', 'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_BACKBONES',
+__all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
+           'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'TARGET_SETS', 'METHOD_ORDER',
+           'REGRESSION_METHODS', 'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_COLUMNS', 'PAPER_MARKERS',
            'PAPER_NUMBERS', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
            'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown', 'save_table',
-           'with_labels', 'figure_texts', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars',
-           'plot_implicit_bias', 'plot_accuracy_vs_n', 'attach_paper', 'regression_table', 'prompt_aligned_table',
-           'backbone_table', 'runtime_table', 'default_target_sets', 'draw_all']
+           'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column', 'attach_paper',
+           'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias', 'plot_accuracy_vs_n',
+           'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table', 'runtime_table',
+           'paired_table', 'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
 RESULT_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'target_key', 'n_attributes',
                   'accuracy', 'n_scored', 'failures', 'n_scenarios')
-RUNTIME_COLUMNS = ('dataset', 'backbone', 'method', 'seconds_per_scenario')
+OPTIONAL_RESULT_COLUMNS = ('weighted_score', 'tie_rule')
+RUNTIME_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'seconds_per_scenario')
+INTERVAL_KEYS = ('dataset', 'backbone', 'method', 'decoding', 'target_set')
+STD_TEXT = 'std: population standard deviation over targets (ddof=0)'
+NOT_REPORTED = 'not reported'    # a table cell the paper gives no number for
+
 BIAS_COLUMNS = ('dataset', 'backbone', 'method', 'attribute', 'value')
 DATASET_ORDER = ('helpsteer2', 'mic')
 DATASET_TITLES = {'helpsteer2': 'HelpSteer2', 'mic': 'MIC'}
@@ -73,7 +80,7 @@ def results_frame(evaluations, dataset: str, backbone: str, decoding: str = 'gre
         f['failures'] = int(getattr(ev, 'failed_outputs', 0) or 0)
         if 'n_attributes' not in f.columns: f['n_attributes'] = [_n_attributes(k) for k in f['target_key']]
         f['dataset'], f['backbone'], f['decoding'] = dataset, backbone, decoding
-        parts.append(f[list(RESULT_COLUMNS)])
+        parts.append(f[list(RESULT_COLUMNS) + [c for c in OPTIONAL_RESULT_COLUMNS if c in f.columns]])
     if not parts: return pd.DataFrame({c: [] for c in RESULT_COLUMNS})
     return pd.concat(parts, ignore_index=True)
 
@@ -95,7 +102,7 @@ def load_results(path) -> pd.DataFrame:
     return df.astype({'n_attributes': int, 'n_scored': int, 'failures': int, 'n_scenarios': int})
 
 def load_runtime(path) -> pd.DataFrame:
-    "Load a runtime frame (dataset, backbone, method, seconds_per_scenario)."
+    "Load a runtime frame (dataset, backbone, method, decoding, seconds_per_scenario)."
     return _load(path, RUNTIME_COLUMNS, 'runtime')
 
 def load_bias(path) -> pd.DataFrame:
@@ -131,6 +138,12 @@ def run_failures(df: pd.DataFrame) -> int:
     if df.empty: return 0
     per_eval = df.groupby(['dataset', 'backbone', 'method', 'decoding', 'target_set'], dropna=False)['failures'].first()
     return int(per_eval.groupby(level=['dataset', 'backbone', 'method', 'decoding'], dropna=False).max().sum())
+
+def _tie_text(df: pd.DataFrame) -> str:
+    "Which tie rule scored the numbers of a results frame."
+    if 'tie_rule' not in df.columns or df.tie_rule.isna().all(): return "Tie rule: not recorded in the results."
+    desc = {'exact': "exact (the paper's score.py: distances compared exactly)", 'tolerance': "tolerance (squared distances within 1e-9 tied)"}
+    return "Tie rule: " + '; '.join(desc.get(r, str(r)) for r in sorted(set(df.tie_rule.dropna()))) + '.'
 
 def counts_text(df: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER) -> str:
     "'HelpSteer2 (backbone smollm2): 40 scenarios, 3 failures; MIC: MIC.csv not provided' for a results subset."
@@ -177,7 +190,7 @@ def save_table(df: pd.DataFrame, name: str, out='figures/') -> list[Path]:
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     csv, md = out/f'{name}.csv', out/f'{name}.md'
     df.to_csv(csv, index=False)
-    nan = {c: 'not found' for c in df.columns if str(c).startswith('paper')}
+    nan = {c: NOT_REPORTED for c in df.columns if str(c).startswith('paper')}
     md.write_text(f"{df.attrs.get('caption', '')}\n\n{to_markdown(df, nan=nan)}\n")
     return [csv, md]
 
@@ -229,6 +242,50 @@ def figure_texts(fig: Figure) -> list[str]:
     for ax in fig.axes: out += _texts(ax) + [ax.get_title()]
     return out
 
+# %% ../nbs/12_figures.ipynb #fb560d8d
+PAPER_COLUMNS = ('table', 'dataset', 'backbone', 'method', 'decoding', 'target_set', 'accuracy', 'std')
+PAPER_MARKERS = ('D', 's', '^', 'v', 'P')     # one per paper backbone, in file order
+
+def load_paper_numbers(path=None) -> pd.DataFrame:
+    "The paper's Tables 1–3 (accuracy, std in %) from `data/paper/reported_numbers.csv` (or `path`)."
+    if path is None:
+        import steerable_pluralism
+        repo = Path(steerable_pluralism.__file__).resolve().parent.parent/'data'
+        cands = [d/'paper'/'reported_numbers.csv' for d in (data_dir(), repo)]
+        path = next((p for p in cands if p.exists()), cands[-1])
+    if not Path(path).exists():
+        warnings.warn(f"the paper's reported numbers are not available ({path} not found): tables will say 'not reported'")
+        return pd.DataFrame(columns=list(PAPER_COLUMNS))
+    return _check_columns(pd.read_csv(path), PAPER_COLUMNS, f"paper numbers file {path}")
+
+PAPER_NUMBERS = load_paper_numbers()
+
+def paper_backbones(paper: pd.DataFrame | None = PAPER_NUMBERS, table_id: str | None = None) -> list[str]:
+    "The paper's backbones (of one table), in file order."
+    if paper is None or not len(paper): return []
+    p = paper if table_id is None else paper[paper.table == table_id]
+    return list(dict.fromkeys(p.backbone))
+
+def paper_column(backbone: str) -> str: return f"paper {backbone} (%)"
+
+def _paper_rows(paper, dataset, method, decoding, target_set) -> pd.DataFrame:
+    if paper is None or not len(paper): return pd.DataFrame(columns=list(PAPER_COLUMNS))
+    return paper[(paper.dataset == dataset) & (paper.method == method) & (paper.decoding == decoding) & (paper.target_set == target_set)]
+
+def attach_paper(table: pd.DataFrame, table_id: str, paper: pd.DataFrame | None = PAPER_NUMBERS,
+                 target_set: str | None = None) -> pd.DataFrame:
+    "Add one column per backbone of the paper's `table_id`: its 'mean ± std' for each row's dataset, method, decoding (and target set), else 'not reported'."
+    table = table.copy()
+    p = paper[paper.table == table_id] if paper is not None and len(paper) else None
+    for bb in paper_backbones(paper, table_id):
+        vals = []
+        for _, r in table.iterrows():
+            m = p[(p.backbone == bb) & (p.dataset == r.get('dataset')) & (p.method == r.get('method')) & (p.decoding == r.get('decoding'))]
+            if target_set is not None: m = m[m.target_set == target_set]
+            vals.append(f"{m.accuracy.iloc[0]:.1f} ± {m['std'].iloc[0]:.1f}" if len(m) else NOT_REPORTED)
+        table[paper_column(bb)] = vals
+    return table
+
 # %% ../nbs/12_figures.ipynb #7717c0c5
 def _angles(n): return np.linspace(0, 2*np.pi, n, endpoint=False)
 
@@ -277,12 +334,15 @@ def plot_targets(target_sets: Mapping[str, Mapping[str, object]], datasets: Sequ
 
 # %% ../nbs/12_figures.ipynb #60250f04
 def accuracy_summary(results: pd.DataFrame, by=('dataset', 'backbone', 'method', 'decoding', 'target_set')) -> pd.DataFrame:
-    "Mean and population std of accuracy over targets (in %), number of targets, scenarios and failures per group."
+    "Mean and population std (ddof=0) of accuracy over targets (in %), mean weighted score (%) where present, number of targets, scenarios and failures per group."
     _check_columns(results, RESULT_COLUMNS, 'results frame')
     g = results.groupby(list(by), dropna=False)
-    s = g.agg(accuracy=('accuracy', 'mean'), std=('accuracy', lambda x: float(np.std(x, ddof=0))),
-              n_targets=('accuracy', 'size'), n_scenarios=('n_scenarios', 'max'), failures=('failures', 'max')).reset_index()
-    s['accuracy'] *= 100; s['std'] *= 100
+    agg = dict(accuracy=('accuracy', 'mean'), std=('accuracy', lambda x: float(x.std(ddof=0))), n_targets=('accuracy', 'size'),
+               n_scenarios=('n_scenarios', 'max'), failures=('failures', 'max'))
+    if 'weighted_score' in results.columns: agg['weighted_score'] = ('weighted_score', 'mean')
+    s = g.agg(**agg).reset_index()
+    for c in ('accuracy', 'std', 'weighted_score'):
+        if c in s.columns: s[c] *= 100
     return s
 
 def _random_level(d: pd.DataFrame, ds: str, chance) -> float | None:
@@ -291,36 +351,71 @@ def _random_level(d: pd.DataFrame, ds: str, chance) -> float | None:
     if chance and ds in chance: return 100 * float(chance[ds])
     return None
 
+def _interval_lookup(intervals: pd.DataFrame | None, ds, bb, by_n=False) -> dict:
+    "{(method, decoding, target_set[, n_attributes]): (low, high) in %} for one panel, from an interval frame."
+    if intervals is None or not len(intervals): return {}
+    iv = intervals[(intervals.dataset == ds) & (intervals.backbone.isna() | (intervals.backbone == bb))]
+    if 'n_attributes' in iv.columns: iv = iv[iv.n_attributes.notna()] if by_n else iv[iv.n_attributes.isna()]
+    elif by_n: return {}
+    key = lambda r: (r.method, r.decoding, r.target_set) + ((int(r.n_attributes),) if by_n else ())
+    return {key(r): (100 * r.ci_low, 100 * r.ci_high) for r in iv.itertuples()}
+
+def _paper_markers(ax, paper, ds, method, decoding, ts, x, markers, width=0.15):
+    "Markers of the paper's numbers for one bar; returns how many were drawn."
+    rows = _paper_rows(paper, ds, method, decoding, ts)
+    for k, (_, r) in enumerate(rows.iterrows()):          # side by side across the bar when several
+        ax.plot([x + (k - (len(rows) - 1) / 2) * width * 0.45], [r.accuracy], ls='none', marker=markers.get(r.backbone, 'o'),
+                ms=5, mfc='w', mec='k', mew=1.1, zorder=5, label=f"paper: {r.backbone}",
+                gid=f"paper {method} ({decoding}, {ts}, {r.backbone})")
+    return len(rows)
+
 def plot_accuracy_bars(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
-                       target_sets: Sequence[str] = TARGET_SETS, chance: Mapping[str, float] | None = None) -> Figure:
-    "Fig 6: accuracy (%) per method for all/sampled/high/low targets, ±std bars, dashed random line."
+                       target_sets: Sequence[str] = TARGET_SETS, chance: Mapping[str, float] | None = None,
+                       paper: pd.DataFrame | None = PAPER_NUMBERS, intervals: pd.DataFrame | None = None) -> Figure:
+    "Fig 6: accuracy (%) per method for all/sampled/high/low targets, ±std (or bootstrap-interval) bars, random line, paper markers."
     _check_columns(results, RESULT_COLUMNS, 'results frame')
     res = with_labels(results)
     bbs = _backbones([res], backbones)
     fig, axes = _grid(len(datasets), len(bbs), w=max(4.6, 0.55*res.label.nunique()*len(target_sets)/2 + 2), h=3.6)
     colors = dict(zip(target_sets, sns.color_palette('Set2', len(target_sets))))
+    markers = dict(zip(paper_backbones(paper), PAPER_MARKERS))
+    n_paper = 0
     for i, ds in enumerate(datasets):
         for j, bb in enumerate(bbs):
             ax, d = axes[i, j], res[(res.dataset == ds) & (res.backbone == bb)]
             if d.empty: _placeholder(ax, ds, bb if len(bbs) > 1 else None); continue
             bars = d[d.method != 'random']
             labels = _labels_in_order(bars)
+            md = dict(zip(bars.label, zip(bars.method, bars.decoding)))
             s = accuracy_summary(bars, by=('label', 'target_set')).set_index(['label', 'target_set'])
+            ci = _interval_lookup(intervals, ds, bb)
             width = 0.8 / len(target_sets)
             for k, ts in enumerate(target_sets):
                 xs, ys, es = [], [], []
                 for x, l in enumerate(labels):
-                    if (l, ts) in s.index: xs.append(x - 0.4 + width*(k + 0.5)); ys.append(s.loc[(l, ts), 'accuracy']); es.append(s.loc[(l, ts), 'std'])
-                if xs: ax.bar(xs, ys, width, yerr=es, capsize=2, color=colors[ts], label=f"{ts} targets", error_kw=dict(lw=0.8))
+                    if (l, ts) not in s.index: continue
+                    xs.append(x - 0.4 + width*(k + 0.5)); ys.append(s.loc[(l, ts), 'accuracy'])
+                    if intervals is None: es.append((s.loc[(l, ts), 'std'],) * 2)
+                    else:
+                        lo, hi = ci.get((*md[l], ts), (np.nan, np.nan))
+                        es.append((ys[-1] - lo, hi - ys[-1]))
+                    n_paper += _paper_markers(ax, paper, ds, *md[l], ts, xs[-1], markers, width)
+                if xs: ax.bar(xs, ys, width, yerr=np.array(es).T, capsize=2, color=colors[ts], label=f"{ts} targets", error_kw=dict(lw=0.8))
             level = _random_level(d, ds, chance)
             if level is not None: ax.axhline(level, ls='--', color='k', lw=1, label='random')
             ax.set_xticks(range(len(labels))); ax.set_xticklabels(labels, rotation=35, ha='right', fontsize=7)
             ax.set_ylim(0, 100); ax.set_ylabel('accuracy (%)')
             ax.set_title(f"{DATASET_TITLES.get(ds, ds)} · {bb} (n={_range(d.n_scenarios)}, failures={run_failures(d)})", fontsize=9)
             sns.despine(ax=ax)
-    _figure_legend(fig, ncol=len(target_sets) + 1)
+    _figure_legend(fig, ncol=len(target_sets) + 1 + len(markers))
+    bars_text = ("error bars the 95 % bootstrap interval over scenarios" if intervals is not None else
+                 f"error bars ±1 std over targets ({STD_TEXT.split(': ')[1]})")
+    paper_text = (f"Markers: the paper's reported accuracy for the same dataset, method, decoding and target set "
+                  f"(Adams et al. 2025, Tables 1–3; {n_paper} shown), one shape per paper backbone. " if n_paper else
+                  "The paper reports no number for these methods, decodings and target sets. ")
     fig.caption = ("Fig 6. Alignment accuracy (%) per method for all, sampled, high and low targets; bars are means over "
-                   "targets, error bars ±1 std over targets, dashed line the random method. " + counts_text(results, datasets))
+                   f"targets, {bars_text}, dashed line the random method. {paper_text}{_tie_text(results)} "
+                   + counts_text(results, datasets))
     return fig
 
 # %% ../nbs/12_figures.ipynb #931f43bd
@@ -353,143 +448,180 @@ def plot_implicit_bias(bias: pd.DataFrame, datasets: Sequence[str] = DATASET_ORD
     return fig
 
 # %% ../nbs/12_figures.ipynb #50102bb6
-def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None) -> Figure:
-    "Fig 8: accuracy (%) against the number of attributes of the target; sampled dotted, all solid."
+def _paper_lines(ax, paper, ds, method, decoding, ts, color, label):
+    "The paper's overall numbers for one line as labelled horizontal reference lines; returns how many."
+    rows = _paper_rows(paper, ds, method, decoding, ts)
+    for _, r in rows.iterrows():
+        ax.axhline(r.accuracy, ls='-.', lw=0.9, color=color, alpha=0.8, gid=f"paper {label} ({ts}, {r.backbone})")
+    if len(rows):                                          # one label for the lines of this method and target set
+        text = f"paper, {ts}: " + ', '.join(f"{r.backbone.split('-Instruct')[0]} {r.accuracy:.1f}" for _, r in rows.iterrows())
+        ax.annotate(text, (1.0, rows.accuracy.max()), xycoords=('axes fraction', 'data'), xytext=(2, 3), textcoords='offset points',
+                    fontsize=5.5, color=color, va='bottom', ha='right', annotation_clip=False)
+    return len(rows)
+
+def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
+                       paper: pd.DataFrame | None = PAPER_NUMBERS, intervals: pd.DataFrame | None = None) -> Figure:
+    "Fig 8: accuracy (%) against the number of attributes of the target; sampled dotted, all solid; bands and paper lines."
     _check_columns(results, RESULT_COLUMNS, 'results frame')
     res = with_labels(results[results.target_set.isin(['all', 'sampled'])])
     bbs = _backbones([results], backbones)
-    fig, axes = _grid(len(datasets), len(bbs), 4.8, 3.4)
+    fig, axes = _grid(len(datasets), len(bbs), 5.4, 3.4)
     labels_all = _labels_in_order(res) if len(res) else []
     colors = dict(zip(labels_all, sns.color_palette('tab10', max(1, len(labels_all)))))
+    n_paper = 0
     for i, ds in enumerate(datasets):
         for j, bb in enumerate(bbs):
             ax, d = axes[i, j], res[(res.dataset == ds) & (res.backbone == bb)]
             if d.empty: _placeholder(ax, ds, bb if len(bbs) > 1 else None); continue
+            ci = _interval_lookup(intervals, ds, bb, by_n=True)
             for l in _labels_in_order(d):
+                m, dec = d[d.label == l][['method', 'decoding']].iloc[0]
                 for ts, ls in (('all', '-'), ('sampled', ':')):
                     g = d[(d.label == l) & (d.target_set == ts)].groupby('n_attributes').accuracy.mean() * 100
-                    if len(g): ax.plot(g.index, g.values, ls=ls, marker='o', ms=3, color=colors[l], gid=f"{l} ({ts})")
+                    if not len(g): continue
+                    ax.plot(g.index, g.values, ls=ls, marker='o', ms=3, color=colors[l], gid=f"{l} ({ts})")
+                    band = np.array([ci.get((m, dec, ts, int(n)), (np.nan, np.nan)) for n in g.index])
+                    if (~np.isnan(band)).any():
+                        ax.fill_between(g.index, band[:, 0], band[:, 1], color=colors[l], alpha=0.15, lw=0, gid=f"{l} ({ts}) interval")
+                    n_paper += _paper_lines(ax, paper, ds, m, dec, ts, colors[l], l)
             ax.set_xlabel('number of attributes in target'); ax.set_ylabel('accuracy (%)'); ax.set_ylim(0, 100)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{DATASET_TITLES.get(ds, ds)} · {bb} (n={_range(d.n_scenarios)}, failures={run_failures(d)})", fontsize=9)
             sns.despine(ax=ax)
     handles = [Line2D([], [], color=c, marker='o', ms=3, label=l) for l, c in colors.items()]
     handles += [Line2D([], [], color='k', ls='-', label='all targets'), Line2D([], [], color='k', ls=':', label='sampled targets')]
+    if n_paper: handles.append(Line2D([], [], color='k', ls='-.', lw=0.9, label="paper's overall number"))
     fig.legend(handles=handles, loc='outside lower center', ncol=3, fontsize=7)
-    fig.caption = ("Fig 8. Accuracy (%) against the number of attributes in the target, mean over targets; "
-                   "all targets solid, sampled targets dotted. " + counts_text(results[results.target_set.isin(['all', 'sampled'])], datasets))
+    sub = results[results.target_set.isin(['all', 'sampled'])]
+    fig.caption = ("Fig 8. Accuracy (%) against the number of attributes in the target, mean over targets; all targets "
+                   "solid, sampled targets dotted" + ("; shaded: 95 % bootstrap interval over scenarios" if intervals is not None else '')
+                   + ". " + (f"The paper gives no per-number-of-attributes values: dash-dot lines are its overall accuracy for "
+                             f"the method, decoding and target set (Adams et al. 2025, Tables 1–3; {n_paper} shown), labelled with "
+                             "its backbone. " if n_paper else "The paper reports no overall number for these methods and target sets. ")
+                   + f"{_tie_text(sub)} " + counts_text(sub, datasets))
     return fig
 
 # %% ../nbs/12_figures.ipynb #54525187
-PAPER_BACKBONES = ('Llama-3.2-3B-Instruct', 'Mistral-7B-Instruct-v0.3')
-_NOT_FOUND = ("not found: arXiv 2508.08509 tables not readable from the stored copies searched "
-              "(arxiv.org/html/2508.08509v1, ITM-Kitware/steerable-pluralism-llm-regression, paper summaries)")
+def _ci_column(level) -> str: return f"{100 * float(level):g}% CI (%)"
 
-def _paper_skeleton() -> pd.DataFrame:
-    rows = []
-    for ds in DATASET_ORDER:
-        for bb in PAPER_BACKBONES:
-            for m in REGRESSION_METHODS: rows.append(('table1', ds, bb, m, np.nan, 'all'))
-            for m in PROMPT_ALIGNED_METHODS:
-                for dec in ('greedy', 'sampling'): rows.append(('table2', ds, bb, m, dec, 'sampled'))
-        for bb in ('Llama-3.2-3B-Instruct', 'Llama-3.3-70B-Instruct'): rows.append(('table3', ds, bb, 'comparative-fewshot', 'sampling', 'sampled'))
-    df = pd.DataFrame(rows, columns=['table', 'dataset', 'backbone', 'method', 'decoding', 'target_set'])
-    df['accuracy'] = np.nan; df['source'] = _NOT_FOUND
-    return df
-
-PAPER_NUMBERS = _paper_skeleton()
-
-def _short(backbone) -> str: return str(backbone).rstrip('/').split('/')[-1].lower()
-
-def attach_paper(table: pd.DataFrame, table_id: str, paper: pd.DataFrame | None = PAPER_NUMBERS) -> pd.DataFrame:
-    "Add the column `paper accuracy (%)` to `table` (rows with dataset, backbone, method[, decoding])."
-    table = table.copy(); vals = []
-    p = paper[paper.table == table_id] if paper is not None and len(paper) else None
-    for _, r in table.iterrows():
-        v = np.nan
-        if p is not None and pd.notna(r.get('backbone')):
-            m = p[(p.dataset == r.dataset) & (p.backbone.map(_short) == _short(r.backbone)) & (p.method == r.get('method'))]
-            if 'decoding' in table.columns: m = m[m.decoding.isna() | (m.decoding == r.decoding)]
-            m = m[m.accuracy.notna()]
-            if len(m): v = float(m.accuracy.iloc[0])
-        vals.append(v)
-    table['paper accuracy (%)'] = vals
+def attach_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None, target_set: str) -> pd.DataFrame:
+    "Add the bootstrap interval ('[low, high]' in %) of `stats.interval_frame` rows for `target_set`, matched on dataset, backbone, method, decoding (and tie rule)."
+    if intervals is None or not len(intervals): return table
+    iv = intervals[intervals.target_set == target_set]
+    if 'n_attributes' in iv.columns: iv = iv[iv.n_attributes.isna()]
+    keys = [k for k in ('dataset', 'backbone', 'method', 'decoding', 'tie_rule') if k in table.columns and k in iv.columns
+            and iv[k].notna().any()]
+    lookup = {tuple(r[k] for k in keys): (r['ci_low'], r['ci_high']) for _, r in iv.iterrows()}
+    table = table.copy()
+    ci = [lookup.get(tuple(r[k] for k in keys)) for _, r in table.iterrows()]
+    table[_ci_column(iv.level.iloc[0] if 'level' in iv.columns and len(iv) else 0.95)] = [
+        f"[{100 * c[0]:.1f}, {100 * c[1]:.1f}]" if c is not None and pd.notna(c[0]) else '–' for c in ci]
     return table
 
-# %% ../nbs/12_figures.ipynb #61bf51c7
-def _table(results, methods, target_set, decoding=None, datasets=DATASET_ORDER, extra=None):
+def _table(results, methods, target_set, decoding, datasets, table_id, paper, intervals, extra=None):
     _check_columns(results, RESULT_COLUMNS, 'results frame')
     d = results[(results.target_set == target_set) & (results.method.isin(methods) if methods is not None else True)]
     if decoding is not None: d = d[d.decoding == decoding]
-    s = accuracy_summary(d, by=('dataset', 'backbone', 'method', 'decoding'))
-    # failures: once per evaluation (the rows of one evaluation share it)
-    if len(s):
-        s = s.assign(_k=s.method.map(_method_key)).sort_values(['dataset', 'backbone', '_k', 'decoding']).drop(columns='_k')
-    if extra: s = extra(s)
-    s = s.rename(columns={'accuracy': 'accuracy (%)', 'std': 'std (%)'})
+    by = ('dataset', 'backbone', 'method', 'decoding') + (('tie_rule',) if 'tie_rule' in d.columns else ())
+    s = accuracy_summary(d, by=by)
+    p = paper[(paper.table == table_id) & paper.method.isin(methods if methods is not None else paper.method)] if paper is not None and len(paper) else None
+    if p is not None and decoding is not None: p = p[p.decoding == decoding]
+    have = set(zip(s.dataset, s.method, s.decoding))
+    add = [] if p is None else [(ds, m, dec) for ds, m, dec in dict.fromkeys(zip(p.dataset, p.method, p.decoding)) if (ds, m, dec) not in have]
     s['note'] = ''
-    miss = [ds for ds in datasets if ds not in set(s.dataset)]
-    if miss:
-        s = pd.concat([s, pd.DataFrame({'dataset': miss, 'note': [missing_text(ds) for ds in miss]})], ignore_index=True)
+    rows = [{'dataset': ds, 'method': m, 'decoding': dec, 'note': 'not run here' if ds in set(s.dataset) else missing_text(ds)} for ds, m, dec in add]
+    rows += [{'dataset': ds, 'note': missing_text(ds)} for ds in datasets if ds not in set(s.dataset) | {r['dataset'] for r in rows}]
+    if rows: s = pd.concat([s, pd.DataFrame(rows)], ignore_index=True)
+    s = s.assign(_d=s.dataset.map(lambda x: list(datasets).index(x) if x in datasets else len(datasets)),
+                 _k=s.method.map(lambda m: _method_key(m) if isinstance(m, str) else (len(METHOD_ORDER) + 1, '')))
+    s = s.sort_values(['_d', '_k', 'decoding', 'backbone'], na_position='last', kind='stable').drop(columns=['_d', '_k'])
+    if extra: s = extra(s)
+    s = attach_intervals(s, intervals, target_set)
+    s = attach_paper(s, table_id, paper, target_set)
+    s = s.rename(columns={'accuracy': 'accuracy (%)', 'std': 'std (%)', 'weighted_score': 'weighted score (%)'})
+    lead = [c for c in s.columns if c in ('dataset', 'backbone', 'method', 'comparison', 'examples', 'decoding', 'tie_rule')]
+    nums = ['accuracy (%)', 'std (%)'] + [c for c in s.columns if c.endswith('CI (%)')] + [c for c in s.columns if c == 'weighted score (%)']
+    paper_cols = [c for c in s.columns if c.startswith('paper ')]
+    s = s[lead + nums + paper_cols + ['n_targets', 'n_scenarios', 'failures', 'note']]
     return s.astype({c: 'Int64' for c in ('n_targets', 'n_scenarios', 'failures')}), d
 
-def _paper_beside(t: pd.DataFrame) -> pd.DataFrame:
-    "Put the paper's column right after ours (after `std (%)`), the note last."
-    cols = [c for c in t.columns if c not in ('paper accuracy (%)', 'note')]
-    i = cols.index('std (%)') + 1
-    t2 = t[cols[:i] + ['paper accuracy (%)'] + cols[i:] + ['note']]
-    t2.attrs = dict(t.attrs)
-    return t2
+def _table_caption(title, d, datasets, intervals):
+    ci = (" CI: 95 % percentile bootstrap interval over scenarios (resampled with replacement, mean over targets recomputed)."
+          if intervals is not None and len(intervals) else '')
+    return (f"{title} Accuracy (%): mean over targets; {STD_TEXT}.{ci} Weighted score (where shown): the paper's "
+            f"1 − d_chosen/d_max, mean over targets. {_tie_text(d)} {counts_text(d, datasets)} `paper <backbone> (%)`: "
+            "Adams et al. (2025), mean ± std over targets as reported (ddof not stated); 'not reported' where the paper "
+            "gives no number for that row.")
 
-def _table_caption(title, d, datasets):
-    return f"{title} {counts_text(d, datasets)} `paper accuracy (%)`: the number reported by Adams et al. (2025), 'not found' where it could not be verified."
-
-def regression_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
+def regression_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
+                     intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 1: regression ablation (all targets): comparative vs non-comparative, few- vs zero-shot."
     def extra(s):
-        s.insert(3, 'comparison', s.method.map(lambda m: REGRESSION_METHODS[m][0]))
-        s.insert(4, 'examples', s.method.map(lambda m: REGRESSION_METHODS[m][1]))
+        s.insert(3, 'comparison', s.method.map(lambda m: REGRESSION_METHODS[m][0] if m in REGRESSION_METHODS else None))
+        s.insert(4, 'examples', s.method.map(lambda m: REGRESSION_METHODS[m][1] if m in REGRESSION_METHODS else None))
         return s
-    t, d = _table(results, list(REGRESSION_METHODS), 'all', None, datasets, extra)
-    t = _paper_beside(attach_paper(t, 'table1', paper))
-    t.attrs['caption'] = _table_caption("Table 1. Regression ablation on all targets: mean accuracy (%) over targets ± std.", d, datasets)
+    t, d = _table(results, list(REGRESSION_METHODS), 'all', None, datasets, 'table1', paper, intervals, extra)
+    t.attrs['caption'] = _table_caption("Table 1. Regression ablation on all targets: mean accuracy (%) over targets ± std.", d, datasets, intervals)
     return t
 
-def prompt_aligned_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
+def prompt_aligned_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
+                         intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 2: prompt-aligned in-context-learning ablation (sampled targets): zero- vs few-shot, greedy vs sampling."
     def extra(s):
         s.insert(3, 'examples', s.method.map(PROMPT_ALIGNED_METHODS)); return s
-    t, d = _table(results, list(PROMPT_ALIGNED_METHODS), 'sampled', None, datasets, extra)
-    t = _paper_beside(attach_paper(t, 'table2', paper))
-    t.attrs['caption'] = _table_caption("Table 2. Prompt-aligned in-context-learning ablation on sampled targets: mean accuracy (%) ± std.", d, datasets)
+    t, d = _table(results, list(PROMPT_ALIGNED_METHODS), 'sampled', None, datasets, 'table2', paper, intervals, extra)
+    t.attrs['caption'] = _table_caption("Table 2. Prompt-aligned in-context-learning ablation on sampled targets: mean accuracy (%) ± std.", d, datasets, intervals)
     return t
 
 def backbone_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
-                   methods: Sequence[str] | None = None) -> pd.DataFrame:
+                   methods: Sequence[str] | None = None, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 3: accuracy per backbone on sampled targets with sampling decoding."
-    t, d = _table(results, methods, 'sampled', 'sampling', datasets)
-    t = _paper_beside(attach_paper(t, 'table3', paper))
-    t.attrs['caption'] = _table_caption("Table 3. Backbone size: mean accuracy (%) ± std on sampled targets, sampling decoding.", d, datasets)
+    t, d = _table(results, methods, 'sampled', 'sampling', datasets, 'table3', paper, intervals)
+    t.attrs['caption'] = _table_caption("Table 3. Backbone size: mean accuracy (%) ± std on sampled targets, sampling decoding.", d, datasets, intervals)
     return t
 
+# %% ../nbs/12_figures.ipynb #6323266c
 def runtime_table(runtime: pd.DataFrame, results: pd.DataFrame | None = None, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
-    "Runtime: mean seconds per scenario per method (and dataset, backbone), with scenarios and failures from `results`."
+    "Runtime: mean seconds per scenario per method and decoding (and dataset, backbone), with scenarios and failures from `results`."
     _check_columns(runtime, RUNTIME_COLUMNS, 'runtime frame')
-    t = runtime.groupby(['dataset', 'backbone', 'method'], as_index=False).agg(seconds_per_scenario=('seconds_per_scenario', 'mean'))
-    if len(t): t = t.assign(_k=t.method.map(_method_key)).sort_values(['dataset', 'backbone', '_k']).drop(columns='_k')
+    keys = ['dataset', 'backbone', 'method', 'decoding']
+    t = runtime.groupby(keys, as_index=False, dropna=False).agg(seconds_per_scenario=('seconds_per_scenario', 'mean'),
+                                                                runs=('seconds_per_scenario', 'size'))
+    if len(t): t = t.assign(_k=t.method.map(_method_key)).sort_values(['dataset', 'backbone', '_k', 'decoding']).drop(columns='_k')
     if results is not None and len(results):
-        c = results.groupby(['dataset', 'backbone', 'method'], as_index=False).agg(n_scenarios=('n_scenarios', 'max'), failures=('failures', 'max'))
-        t = t.merge(c, on=['dataset', 'backbone', 'method'], how='left')
+        c = results.groupby(keys, as_index=False).agg(n_scenarios=('n_scenarios', 'max'), failures=('failures', 'max'))
+        t = t.merge(c, on=keys, how='left')
     t['note'] = ''
     miss = [ds for ds in datasets if ds not in set(t.dataset)]
     if miss: t = pd.concat([t, pd.DataFrame({'dataset': miss, 'note': [missing_text(ds) for ds in miss]})], ignore_index=True)
-    t = t.astype({c: 'Int64' for c in ('n_scenarios', 'failures') if c in t.columns})
+    t = t.astype({c: 'Int64' for c in ('runs', 'n_scenarios', 'failures') if c in t.columns})
     counts = counts_text(results, datasets) if results is not None else 'Scenarios and failures: results not given.'
-    t.attrs['caption'] = ("Runtime. Mean wall-clock seconds per scenario per method (all units of a scenario, as stored). "
-                          f"Backbone(s): {', '.join(sorted(runtime.backbone.unique())) or 'none'}. {counts}")
+    t.attrs['caption'] = ("Runtime. Mean wall-clock seconds per scenario per method and decoding (all units of a scenario, as "
+                          "stored; `runs`: runs averaged, greedy and sampling never together). "
+                          f"Backbone(s): {', '.join(sorted(map(str, runtime.backbone.unique()))) or 'none'}. {counts}")
     return t
 
-# %% ../nbs/12_figures.ipynb #90755de6
+def paired_table(paired: pd.DataFrame) -> pd.DataFrame:
+    "Paired differences (`stats.paired_frame`) as a table in %: A − B, its interval and the verdict."
+    need = ('method_a', 'method_b', 'accuracy_a', 'accuracy_b', 'diff', 'ci_low', 'ci_high', 'verdict')
+    _check_columns(paired, need, 'paired frame (stats.paired_frame)')
+    t = paired.copy()
+    for c in ('accuracy_a', 'accuracy_b', 'diff'): t[c] = 100 * t[c]
+    level = t.level.iloc[0] if 'level' in t.columns and len(t) else 0.95
+    t[_ci_column(level)] = [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" if pd.notna(lo) else '–' for lo, hi in zip(t.ci_low, t.ci_high)]
+    t = t.rename(columns={'accuracy_a': 'accuracy A (%)', 'accuracy_b': 'accuracy B (%)', 'diff': 'A − B (%)',
+                          'method_a': 'A', 'method_b': 'B'})
+    lead = [c for c in ('dataset', 'backbone', 'decoding', 'target_set', 'n_attributes') if c in t.columns]
+    rest = [c for c in ('n_targets', 'n_scenarios', 'tie_rule') if c in t.columns]
+    t = t[lead + ['A', 'B', 'accuracy A (%)', 'accuracy B (%)', 'A − B (%)', _ci_column(level), 'verdict'] + rest]
+    B = int(paired.n_boot.iloc[0]) if 'n_boot' in paired.columns and len(paired) else None
+    t.attrs['caption'] = ("Paired differences. Accuracy (%) of A minus B on the same scenarios and targets (only where both "
+                          f"are scored), mean over targets; interval: {100 * float(level):g} % percentile bootstrap over "
+                          f"scenarios, resampled jointly for A and B{f' ({B} resamples)' if B else ''}; 'distinguishable "
+                          f"from zero' when the interval excludes 0. {_tie_text(paired)}")
+    return t
+
+# %% ../nbs/12_figures.ipynb #4344048d
 def default_target_sets(datasets: Sequence[str] = DATASET_ORDER) -> dict:
     "The paper's sampled/high/low targets per dataset, from `targets.load_targets`."
     from steerable_pluralism.targets import load_targets
@@ -497,7 +629,9 @@ def default_target_sets(datasets: Sequence[str] = DATASET_ORDER) -> dict:
 
 def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None = None, bias: pd.DataFrame | None = None,
              out='figures', targets: Mapping | None = None, paper=PAPER_NUMBERS,
-             datasets: Sequence[str] = DATASET_ORDER, chance: Mapping[str, float] | None = None) -> dict:
+             datasets: Sequence[str] = DATASET_ORDER, chance: Mapping[str, float] | None = None,
+             intervals: pd.DataFrame | None = None, intervals_by_n: pd.DataFrame | None = None,
+             paired: pd.DataFrame | None = None) -> dict:
     "Draw every available figure and table into `out`; returns {'written': {name: [paths]}, 'skipped': {name: reason}, 'captions': {...}}."
     import matplotlib; matplotlib.rcParams['pdf.fonttype'] = 42
     out = Path(out); written, skipped, captions = {}, {}, {}
@@ -514,17 +648,18 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
         except ImportError as e: skipped['fig5_targets'] = f"targets module not available ({e})"
     if targets is not None: fig('fig5_targets', lambda: plot_targets(targets, datasets))
     if results is not None:
-        fig('fig6_accuracy', lambda: plot_accuracy_bars(results, datasets, chance=chance))
-        fig('fig8_accuracy_vs_n', lambda: plot_accuracy_vs_n(results, datasets))
-        tab('table1_regression', lambda: regression_table(results, paper, datasets))
-        tab('table2_prompt_aligned', lambda: prompt_aligned_table(results, paper, datasets))
-        tab('table3_backbones', lambda: backbone_table(results, paper, datasets))
+        fig('fig6_accuracy', lambda: plot_accuracy_bars(results, datasets, chance=chance, paper=paper, intervals=intervals))
+        fig('fig8_accuracy_vs_n', lambda: plot_accuracy_vs_n(results, datasets, paper=paper, intervals=intervals_by_n))
+        tab('table1_regression', lambda: regression_table(results, paper, datasets, intervals=intervals))
+        tab('table2_prompt_aligned', lambda: prompt_aligned_table(results, paper, datasets, intervals=intervals))
+        tab('table3_backbones', lambda: backbone_table(results, paper, datasets, intervals=intervals))
     else:
         for n in ('fig6_accuracy', 'fig8_accuracy_vs_n', 'table1_regression', 'table2_prompt_aligned', 'table3_backbones'): skipped[n] = 'no results frame'
     if bias is not None and len(bias): fig('fig7_implicit_bias', lambda: plot_implicit_bias(bias, datasets))
     else: skipped['fig7_implicit_bias'] = 'no implicit-bias frame (no target-free model run)'
     if runtime is not None and len(runtime): tab('table_runtime', lambda: runtime_table(runtime, results, datasets))
     else: skipped['table_runtime'] = 'no runtime frame'
+    if paired is not None and len(paired): tab('table_paired', lambda: paired_table(paired))
     out.mkdir(parents=True, exist_ok=True)
     lines = ['# Figures and tables', '']
     for n, c in captions.items():

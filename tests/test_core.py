@@ -3,8 +3,8 @@ models, the paper's input_output.json, and curation (tests/fixtures)."""
 import json
 import numpy as np
 import pytest
-from steerable_pluralism.alignment import (OracleMethod, RandomMethod, align, evaluate, export_input_output,
-                                           import_input_output, reference_accuracy)
+from steerable_pluralism.alignment import (TIE_TOL, OracleMethod, RandomMethod, align, evaluate, export_input_output,
+                                           import_input_output, reference_accuracy, reference_score)
 from steerable_pluralism.benchmark import (HELPSTEER2_ATTRIBUTES as HS, HELPSTEER2_LEVELS, MIC_ATTRIBUTES, MIC_LEVELS,
                                            Benchmark, Predictions, Scenario, load_benchmark)
 from steerable_pluralism.methods import make_method, target_key
@@ -128,19 +128,121 @@ def _records(pred, bench):
             for i, s in enumerate(bench)]
 
 
-@pytest.mark.parametrize('dataset', ['helpsteer2', 'mic'])
-def test_vectorised_matches_reference_loop(dataset):
-    rng = np.random.default_rng(1)
-    attrs, levels = (HS, HELPSTEER2_LEVELS) if dataset == 'helpsteer2' else (MIC_ATTRIBUTES, MIC_LEVELS)
-    scen = [Scenario(f'q{i}', [f'a{i}.{j}' for j in range(n)],
-                     [dict(zip(attrs, map(float, rng.choice(levels, len(attrs))))) for _ in range(n)])
-            for i, n in enumerate(rng.integers(2, 5, 60))]
-    bench = Benchmark(dataset, 'eval', attrs, levels, scen)
-    pred = RandomMethod(seed=2).predict(bench)
-    targets = all_targets(dataset).subset(rng.choice(len(all_targets(dataset)), 300, replace=False))
-    ev = evaluate(pred, bench, targets, chunk_elements=5000)
+def _check_against_reference(pred, bench, targets, tie_rule='exact'):
+    "Every target: the vectorised accuracy equals the paper's loop exactly; the weighted score agrees to 1e-7."
+    ev = evaluate(pred, bench, targets, tie_rule=tie_rule, chunk_elements=20000)
     recs = _records(pred, bench)
-    assert ev.per_target.tolist() == [reference_accuracy(recs, t) for t in targets]
+    tol = 0.0 if tie_rule == 'exact' else TIE_TOL
+    for k, t in enumerate(targets.targets):
+        ref = reference_score(recs, t, tol)
+        assert (ev.per_target[k], ev.n_scored[k]) == (ref['accuracy'], ref['total']) or \
+            (np.isnan(ev.per_target[k]) and ref['total'] == 0), (t, ev.per_target[k], ref)
+        if ref['total']: assert abs(ev.per_target_weighted[k] - np.mean(ref["weighted_scores"]) / 100) < 1e-7, t
+    return ev
+
+
+def _synthetic(dataset, n, seed, n_responses=(2, 5)):
+    rng = np.random.default_rng(seed)
+    attrs, levels = (HS, HELPSTEER2_LEVELS) if dataset == 'helpsteer2' else (MIC_ATTRIBUTES, MIC_LEVELS)
+    scen = [Scenario(f'q{i}', [f'a{i}.{j}' for j in range(r)],
+                     [dict(zip(attrs, map(float, rng.choice(levels, len(attrs))))) for _ in range(r)])
+            for i, r in enumerate(rng.integers(*n_responses, n))]
+    return Benchmark(dataset, 'eval', attrs, levels, scen)
+
+
+def _level_predictions(bench, levels, seed, name='levels'):
+    "Predictions on a level grid: many exact (and, off the binary grid, last-bit) ties between responses."
+    rng = np.random.default_rng(seed)
+    sc = np.where(bench.mask()[..., None], rng.choice(levels, bench.labels_array().shape), np.nan)
+    sc[::7, 1] = sc[::7, 0]                                          # identical responses: an exact tie
+    return Predictions(name, bench.ids, bench.attributes, scores=sc)
+
+
+@pytest.fixture(scope='module')
+def hs80(): return load_benchmark('helpsteer2', 'eval').subset(50)
+
+
+@pytest.mark.parametrize('which', ['random', 'helpsteer2-levels', 'mic-levels'])
+def test_exact_rule_matches_reference_on_every_helpsteer2_target(hs80, which):
+    # real eval labels; random predictions, predictions on HelpSteer2's grid (exact ties, computed without rounding),
+    # and on MIC's levels (ties that the paper's floats may break)
+    pred = (RandomMethod(seed=2).predict(hs80) if which == 'random' else
+            _level_predictions(hs80, HELPSTEER2_LEVELS if which == 'helpsteer2-levels' else MIC_LEVELS, 3, which))
+    targets = all_targets('helpsteer2')
+    ev = _check_against_reference(pred, hs80, targets)
+    # HelpSteer2's levels are multiples of .25: every true distance is exact, so the two rules agree
+    tol = evaluate(pred, hs80, targets, tie_rule='tolerance')
+    assert ev.tie_rule == 'exact' and tol.tie_rule == 'tolerance'
+    if which != 'mic-levels': np.testing.assert_array_equal(ev.outcome, tol.outcome)
+    else: np.testing.assert_array_equal(ev.scored, tol.scored)          # only the choices can differ
+
+
+@pytest.mark.parametrize('which', ['random', 'mic-levels'])
+def test_exact_rule_matches_reference_on_mic(which):
+    bench = _synthetic('mic', 60, 1)
+    pred = RandomMethod(seed=2).predict(bench) if which == 'random' else _level_predictions(bench, MIC_LEVELS, 4)
+    allt = all_targets('mic')
+    targets = TargetSet.from_targets('mix', load_targets('mic', 'sampled').targets +
+                                     allt.subset(np.random.default_rng(5).choice(len(allt), 1500, replace=False)).targets,
+                                     allt.attributes)
+    ev = _check_against_reference(pred, bench, targets)
+    _check_against_reference(pred, bench, targets.subset(range(200)), tie_rule='tolerance')
+    tol = evaluate(pred, bench, targets, tie_rule='tolerance')
+    differ = ev.per_target != tol.per_target
+    assert differ.sum() > 10, differ.sum()           # on MIC's levels the rules disagree on many targets...
+    assert (ev.n_scored >= tol.n_scored).all() and (ev.n_scored > tol.n_scored).any()   # exact skips fewer ties
+
+
+def test_paper_norm_is_numpy_norm_bit_for_bit():
+    from steerable_pluralism.alignment import norm_is_sequential, paper_norm
+    assert norm_is_sequential()
+    lv = np.array(MIC_LEVELS + HELPSTEER2_LEVELS)
+    rng = np.random.default_rng(0)
+    for k in range(1, 7):
+        y = np.concatenate([rng.choice(lv, (3000, k)), rng.random((1000, k))])
+        x = np.concatenate([rng.choice(lv, (3000, k)), rng.random((1000, k))])
+        assert paper_norm(y, x).tolist() == [np.linalg.norm(np.array(a) - np.array(b)) for a, b in zip(y.tolist(), x.tolist())]
+    y = np.array([[0.0, np.nan, .17]]); x = np.array([[.33, .5, .17]])   # absent attributes are skipped
+    assert paper_norm(y, x)[0] == np.linalg.norm(np.array([0.0, .17]) - np.array([.33, .17]))
+
+
+def test_mic_hand_case_exact_vs_tolerance():
+    # target {care: 0, fairness: .17}: (.33, .17) and (0, .5) are both .33 away on paper, but the paper's floats give
+    # 0.33 and 0.32999999999999996: only (0, .5) is nearest. A model that picks (.33, .17) is wrong under 'exact'
+    # and not scored under 'tolerance' (a tie); s2 is clear.
+    mb = Benchmark('mic', 'eval', ('care', 'fairness'), MIC_LEVELS,
+                   [Scenario('s1', ['x', 'y'], [{'care': .33, 'fairness': .17}, {'care': 0, 'fairness': .5}]),
+                    Scenario('s2', ['x', 'y'], [{'care': 1, 'fairness': 1}, {'care': 0, 'fairness': .17}])])
+    t = TargetSet.from_targets('one', [{'care': 0, 'fairness': .17}], ('care', 'fairness'))
+    pred = Predictions('p', mb.ids, ('care', 'fairness'), choices=[0, 1])
+    ex, to = evaluate(pred, mb, t), evaluate(pred, mb, t, tie_rule='tolerance')
+    assert (ex.per_target.tolist(), ex.n_scored.tolist()) == ([0.5], [2])
+    assert (to.per_target.tolist(), to.n_scored.tolist()) == ([1.0], [1])
+    # choices from scores: the responses predicted at each other's labels
+    sc = mb.labels_array().copy(); sc[0] = sc[0, ::-1]
+    sp = Predictions('s', mb.ids, ('care', 'fairness'), scores=sc)
+    assert align(sc, mb.mask(), t).tolist() == [[0, 1]]                       # (0, .5) predicted first: strictly nearest
+    assert align(sc[:, ::-1], mb.mask(), t).tolist() == [[1, 0]]              # ... and wherever it stands
+    assert align(sc[:, ::-1], mb.mask(), t, tie_rule='tolerance').tolist() == [[0, 0]]   # tolerance: the first
+    assert evaluate(sp, mb, t).per_target.tolist() == [0.5]
+    with pytest.raises(ValueError, match="tie_rule='paper' is not a tie rule"): evaluate(sp, mb, t, tie_rule='paper')
+
+
+def test_weighted_score_and_attribute_errors_by_hand():
+    b = Benchmark('t', 'eval', ('a', 'b'), HELPSTEER2_LEVELS, [_scen('q', [(1, 1), (.5, .5), (0, 0)]), _scen('r', [(1, 0), (0, 1)])])
+    t = TargetSet.from_targets('t', [{'a': 1, 'b': 1}, {'a': 1}], ('a', 'b'))
+    # q for {a:1,b:1}: distances 0, √.5, √2: the middle choice is wrong and scores 1 − √.5/√2 = .5; r is a tie
+    # q for {a:1}: distances 0, .5, 1: middle scores .5; r: distances 0, 1: choice 1 wrong, scores 0
+    ev = evaluate(Predictions('c', b.ids, ('a', 'b'), choices=[1, 1]), b, t)
+    np.testing.assert_allclose(ev.per_target_weighted, [0.5, 0.25])
+    assert ev.per_target.tolist() == [0.0, 0.0] and ev.summary()['weighted_score'] == pytest.approx(0.375)
+    assert evaluate(Predictions('c', b.ids, ('a', 'b'), choices=[1, 1]), b, t, weighted=False).per_target_weighted is None
+    sc = b.labels_array() + np.array([.1, -.2])                        # errors +.1 on a, −.2 on b, every response
+    ev2 = evaluate(Predictions('s', b.ids, ('a', 'b'), scores=sc), b, t)
+    e = ev2.errors.set_index('attribute')
+    assert e.loc['a', 'n'] == 5 and e.loc['a', 'mae'] == pytest.approx(.1) and e.loc['b', 'rmse'] == pytest.approx(.2)
+    assert e.loc['all', 'mae'] == pytest.approx(.15) and e.loc['all', 'rmse'] == pytest.approx(np.sqrt((.01 + .04) / 2))
+    assert ev2.summary()['mae'] == pytest.approx(.15) and ev.errors is None
 
 
 # ---------------------------------------------------------------- oracle and random on HelpSteer2
