@@ -386,6 +386,7 @@ class LlamaCppBackend(Backend):
         self.n_vocab, self._vocab, self._ctx = self.llm.n_vocab(), self.llm._model.vocab, self.llm._ctx.ctx
         self._grammars: dict = {}
         self._cached, self._starts = [], []                   # prompt tokens in the KV cache and how they were chunked
+        self.trace: list | None = None                         # set to a list to record (prompt ids, generated ids) per answer
         cand = np.dtype([('id', np.int32), ('logit', np.float32), ('p', np.float32)])
         self._one, self._all = np.zeros(1, cand), np.zeros(self.n_vocab, cand)   # candidate arrays handed to the grammar
         self._all['id'] = np.arange(self.n_vocab)
@@ -501,6 +502,7 @@ class LlamaCppBackend(Backend):
             toks, why = self.decode(grammar, min(max_tokens, self.context_window - len(ids)), temperature, rng)
             self.llm.n_tokens = len(ids)                      # generated tokens are not part of any canonical chunk
             text = self.llm.detokenize(toks).decode('utf-8', errors='replace')
+            if self.trace is not None: self.trace.append((list(ids), list(toks)))
             out.append(Generation(text, why, len(ids), len(toks) + (why == 'stop'), time.perf_counter() - t0, reused))
         return out
 
