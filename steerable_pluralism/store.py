@@ -104,7 +104,7 @@ class PredictionStore:
     def _writable(self):
         if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
 
-# %% ../nbs/09_store.ipynb #055b447d
+# %% ../nbs/09_store.ipynb #a91c7ac1
 @patch
 def put(self: PredictionStore, method_key: str, scenario_id: str, unit: str, record: Mapping):
     "Save one record (replacing an earlier one for the same key) and commit it before returning."
@@ -181,7 +181,7 @@ def predictions(store: PredictionStore, method: Method, benchmark: Benchmark,
                               f"store.run({method.name!r}).evaluate(...)", stacklevel=2)
     return pred
 
-# %% ../nbs/09_store.ipynb #deeea455
+# %% ../nbs/09_store.ipynb #3f8ef15e
 GZIP_ABOVE = 50_000_000      # bytes of JSON Lines text above which an export is gzip-compressed
 _SAFE_KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*')
 
@@ -213,7 +213,7 @@ def export_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = Non
         written.append(mp)
     return written
 
-# %% ../nbs/09_store.ipynb #e847d94b
+# %% ../nbs/09_store.ipynb #b2757f56
 CONFLICTS = ('error', 'keep', 'replace')
 
 def export_files(folder) -> dict[str, Path]:
@@ -246,7 +246,7 @@ def read_export(path) -> list[tuple[str, str, dict]]:
         seen.add((d['scenario_id'], d['unit'])); rows.append((d['scenario_id'], d['unit'], d['record']))
     return rows
 
-# %% ../nbs/09_store.ipynb #51032dad
+# %% ../nbs/09_store.ipynb #15e80442
 @patch
 def import_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = None, on_conflict: str = 'error') -> pd.DataFrame:
     "Add the runs exported in `folder` to this store in one transaction; returns what was added per run."
@@ -293,7 +293,7 @@ def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) 
     self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)', (key, _to_json(m, f'{path}'), time.time()))
     return 'added' if cur is None else 'replaced'
 
-# %% ../nbs/09_store.ipynb #4c55c474
+# %% ../nbs/09_store.ipynb #982f5516
 RUN_COLUMNS = ['name', 'key', 'kind', 'engine', 'backbone', 'dataset', 'split', 'decoding', 'records', 'failed', 'scenarios', 'units']
 
 def decoding_label(config: Mapping) -> str:
@@ -329,7 +329,7 @@ def runs(self: PredictionStore) -> pd.DataFrame:
             for k in self.methods()]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
-# %% ../nbs/09_store.ipynb #3ca37008
+# %% ../nbs/09_store.ipynb #3f606565
 @patch
 def resolve(self: PredictionStore, name: str) -> str:
     "The key of the run called `name`: a key, or a method name that only one run of this store has."
@@ -347,7 +347,7 @@ def run(self: PredictionStore, name: str) -> 'StoredRun':
     "The stored run called `name` (a key, or a method name that only one run has), ready to assemble and evaluate."
     return StoredRun(self, self.resolve(name))
 
-# %% ../nbs/09_store.ipynb #606e1f34
+# %% ../nbs/09_store.ipynb #5185f7be
 def _target_set(targets, bench: Benchmark) -> TargetSet:
     "A TargetSet from a set name ('all', 'sampled', 'high', 'low'), a TargetSet, a target (dict or 'a=v,b=v' text) or a list of targets."
     if isinstance(targets, TargetSet): return targets
@@ -391,7 +391,7 @@ class StoredRun:
         need = self._units_for(None if targets is None else _target_set(targets, b))
         return [s.id for s in b if all((s.id, u) in self.records for u in need)], len(b)
 
-# %% ../nbs/09_store.ipynb #fa7d322e
+# %% ../nbs/09_store.ipynb #700e864e
 @patch
 def predictions(self: StoredRun, benchmark=None, targets=None) -> Predictions:
     "The run's `Predictions` on `benchmark` (default: its own), by its kind; `info['missing']` counts units with no record."
@@ -425,7 +425,7 @@ def evaluate(self: StoredRun, targets='sampled', benchmark=None) -> Evaluation:
     b, ts = self._covered(benchmark, targets)
     return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts)
 
-# %% ../nbs/09_store.ipynb #07fbae7c
+# %% ../nbs/09_store.ipynb #23df7586
 def _letters(idx) -> str: return ','.join(chr(65 + int(i)) for i in idx)
 
 def _nearest_sets(values: np.ndarray, mask: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
@@ -459,7 +459,7 @@ def realign(self: StoredRun, target, benchmark=None) -> pd.DataFrame:
     df.attrs.update(target=target_key(t), run=self.key, scenarios=len(b))
     return df
 
-# %% ../nbs/09_store.ipynb #b11dfb29
+# %% ../nbs/09_store.ipynb #6167b72f
 def open_store(path) -> PredictionStore:
     "A store to read: a `.sqlite` file, a run folder with `store.sqlite`, or a folder of exported `.jsonl` runs."
     p = project_path(path)
@@ -472,7 +472,7 @@ def open_store(path) -> PredictionStore:
     raise StoreError(f"no store at {path}: pass a store file (e.g. runs/quick/smollm2-helpsteer2-greedy/store.sqlite), "
                      "a run folder, or a folder of exported runs (sp-store export)")
 
-# %% ../nbs/09_store.ipynb #502d227d
+# %% ../nbs/09_store.ipynb #1f10e82b
 def _show(df: pd.DataFrame) -> str: return df.to_string(index=False) if len(df) else '(none)'
 
 def store_parser() -> argparse.ArgumentParser:
@@ -497,7 +497,7 @@ def store_parser() -> argparse.ArgumentParser:
     c.add_argument('--on-conflict', choices=CONFLICTS, default='error', help="a record that differs from the store's: refuse (default), keep the store's, or replace it")
     return p
 
-# %% ../nbs/09_store.ipynb #943a3413
+# %% ../nbs/09_store.ipynb #45230905
 def _eval_lines(run: StoredRun, sets, dataset, split) -> list[str]:
     b = run.benchmark(dataset, split)
     ids, n = run.coverage(b)
@@ -524,7 +524,7 @@ def _realign_lines(run: StoredRun, target, dataset, split, limit) -> list[str]:
             f"accuracy {sc.mean():.3f} ({int(sc.sum())} right of {len(sc)} scored; {len(tab) - len(sc)} tied on the true labels, "
             f"not scored) on the {len(tab)} of {len(b)} scenarios of {b.name}/{b.split} the run covers"]
 
-# %% ../nbs/09_store.ipynb #0aa00b30
+# %% ../nbs/09_store.ipynb #7a2a7f7e
 def store_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-store`."
     p = store_parser(); a = p.parse_args(argv)
@@ -545,3 +545,7 @@ def store_cli(argv: Sequence[str] | None = None) -> int:
             print('\n'.join(lines))
     except (StoreError, BenchmarkError, TargetError) as e: p.error(str(e))
     return 0
+
+# %% ../nbs/09_store.ipynb #6104f702
+#| eval: false
+if __name__ == '__main__': sys.exit(store_cli())
