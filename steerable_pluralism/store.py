@@ -104,7 +104,7 @@ class PredictionStore:
     def _writable(self):
         if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
 
-# %% ../nbs/09_store.ipynb #fea2bd46
+# %% ../nbs/09_store.ipynb #e2a491ac
 @patch
 def put(self: PredictionStore, method_key: str, scenario_id: str, unit: str, record: Mapping):
     "Save one record (replacing an earlier one for the same key) and commit it before returning."
@@ -181,7 +181,7 @@ def predictions(store: PredictionStore, method: Method, benchmark: Benchmark,
                               f"store.run({method.name!r}).evaluate(...)", stacklevel=2)
     return pred
 
-# %% ../nbs/09_store.ipynb #b8fc37c6
+# %% ../nbs/09_store.ipynb #9b1fad63
 GZIP_ABOVE = 50_000_000      # bytes of JSON Lines text above which an export is gzip-compressed
 _SAFE_KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*')
 
@@ -213,7 +213,7 @@ def export_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = Non
         written.append(mp)
     return written
 
-# %% ../nbs/09_store.ipynb #6e2b7c4c
+# %% ../nbs/09_store.ipynb #5054e1dd
 CONFLICTS = ('error', 'keep', 'replace')
 
 def export_files(folder) -> dict[str, Path]:
@@ -246,7 +246,7 @@ def read_export(path) -> list[tuple[str, str, dict]]:
         seen.add((d['scenario_id'], d['unit'])); rows.append((d['scenario_id'], d['unit'], d['record']))
     return rows
 
-# %% ../nbs/09_store.ipynb #c7a12c55
+# %% ../nbs/09_store.ipynb #7d014cfb
 @patch
 def import_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = None, on_conflict: str = 'error') -> pd.DataFrame:
     "Add the runs exported in `folder` to this store in one transaction; returns what was added per run."
@@ -293,7 +293,7 @@ def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) 
     self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)', (key, _to_json(m, f'{path}'), time.time()))
     return 'added' if cur is None else 'replaced'
 
-# %% ../nbs/09_store.ipynb #0fbb55a6
+# %% ../nbs/09_store.ipynb #fb14a511
 RUN_COLUMNS = ['name', 'key', 'kind', 'engine', 'backbone', 'dataset', 'split', 'decoding', 'records', 'failed', 'scenarios', 'units']
 
 def decoding_label(config: Mapping) -> str:
@@ -334,7 +334,7 @@ def runs(self: PredictionStore) -> pd.DataFrame:
     rows = [describe_run(k, self.meta(k), sorted(units.get(k, ())), *counts.get(k, (0, 0, 0))) for k in self.methods()]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
-# %% ../nbs/09_store.ipynb #3ef879c6
+# %% ../nbs/09_store.ipynb #15f9f105
 @patch
 def resolve(self: PredictionStore, name: str) -> str:
     "The key of the run called `name`: a key, or a method name that only one run of this store has."
@@ -352,7 +352,7 @@ def run(self: PredictionStore, name: str) -> 'StoredRun':
     "The stored run called `name` (a key, or a method name that only one run has), ready to assemble and evaluate."
     return StoredRun(self, self.resolve(name))
 
-# %% ../nbs/09_store.ipynb #8c890418
+# %% ../nbs/09_store.ipynb #904e1a22
 def _target_set(targets, bench: Benchmark) -> TargetSet:
     "A TargetSet from a set name ('all', 'sampled', 'high', 'low'), a TargetSet, a target (dict or 'a=v,b=v' text) or a list of targets."
     if isinstance(targets, TargetSet): return targets
@@ -384,8 +384,9 @@ class StoredRun:
         if not ds: raise StoreError(f"run {self.key} of {self.store.path} names no benchmark (no metadata): pass benchmark= (sp-store: --dataset)")
         try: return load_benchmark(ds, split)
         except BenchmarkError as e:
-            raise StoreError(f"run {self.key} was made on {ds}/{split}, which cannot be loaded here ({e}): pass benchmark= "
-                             "(a Benchmark or a .json benchmark file; sp-store: --dataset)") from None
+            what = f"benchmark {ds}/{split}" if benchmark else f"{ds}/{split}, the benchmark run {self.key} was made on,"
+            raise StoreError(f"{what} cannot be loaded here ({e}): pass benchmark= (a Benchmark, a dataset name or a "
+                             ".json benchmark file; sp-store: --dataset)") from None
 
     def _units_for(self, ts: TargetSet | None) -> list[str]:
         return self.units if self.kind != 'target-choice' or ts is None else ts.keys
@@ -396,7 +397,7 @@ class StoredRun:
         need = self._units_for(None if targets is None else _target_set(targets, b))
         return [s.id for s in b if all((s.id, u) in self.records for u in need)], len(b)
 
-# %% ../nbs/09_store.ipynb #d437a869
+# %% ../nbs/09_store.ipynb #940b606d
 @patch
 def predictions(self: StoredRun, benchmark=None, targets=None) -> Predictions:
     "The run's `Predictions` on `benchmark` (default: its own), by its kind; `info['missing']` counts units with no record."
@@ -430,7 +431,7 @@ def evaluate(self: StoredRun, targets='sampled', benchmark=None) -> Evaluation:
     b, ts = self._covered(benchmark, targets)
     return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts)
 
-# %% ../nbs/09_store.ipynb #da473a3c
+# %% ../nbs/09_store.ipynb #35978115
 def _letters(idx) -> str: return ','.join(chr(65 + int(i)) for i in idx)
 
 def _nearest_sets(values: np.ndarray, mask: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
@@ -464,7 +465,7 @@ def realign(self: StoredRun, target, benchmark=None) -> pd.DataFrame:
     df.attrs.update(target=target_key(t), run=self.key, scenarios=len(b))
     return df
 
-# %% ../nbs/09_store.ipynb #bd1779f6
+# %% ../nbs/09_store.ipynb #ab7afc7d
 def open_store(path) -> PredictionStore:
     "A store to read: a `.sqlite` file, a run folder with `store.sqlite`, or a folder of exported `.jsonl` runs."
     p = project_path(path)
@@ -477,7 +478,7 @@ def open_store(path) -> PredictionStore:
     raise StoreError(f"no store at {path}: pass a store file (e.g. runs/quick/smollm2-helpsteer2-greedy/store.sqlite), "
                      "a run folder, or a folder of exported runs (sp-store export)")
 
-# %% ../nbs/09_store.ipynb #b72a6110
+# %% ../nbs/09_store.ipynb #29575967
 def _show(df: pd.DataFrame) -> str: return df.to_string(index=False) if len(df) else '(none)'
 
 def store_parser() -> argparse.ArgumentParser:
@@ -502,7 +503,7 @@ def store_parser() -> argparse.ArgumentParser:
     c.add_argument('--on-conflict', choices=CONFLICTS, default='error', help="a record that differs from the store's: refuse (default), keep the store's, or replace it")
     return p
 
-# %% ../nbs/09_store.ipynb #90842eda
+# %% ../nbs/09_store.ipynb #8b355f4f
 def _eval_lines(run: StoredRun, sets, dataset, split) -> list[str]:
     b = run.benchmark(dataset, split)
     ids, n = run.coverage(b)
@@ -529,7 +530,7 @@ def _realign_lines(run: StoredRun, target, dataset, split, limit) -> list[str]:
             f"accuracy {sc.mean():.3f} ({int(sc.sum())} right of {len(sc)} scored; {len(tab) - len(sc)} tied on the true labels, "
             f"not scored) on the {len(tab)} of {len(b)} scenarios of {b.name}/{b.split} the run covers"]
 
-# %% ../nbs/09_store.ipynb #07f0597c
+# %% ../nbs/09_store.ipynb #996f2ba0
 def store_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-store`."
     p = store_parser(); a = p.parse_args(argv)
@@ -551,6 +552,6 @@ def store_cli(argv: Sequence[str] | None = None) -> int:
     except (StoreError, BenchmarkError, TargetError) as e: p.error(str(e))
     return 0
 
-# %% ../nbs/09_store.ipynb #41b8a332
+# %% ../nbs/09_store.ipynb #fcdf57bf
 #| eval: false
 if __name__ == '__main__': sys.exit(store_cli())
