@@ -4,15 +4,17 @@
 
 # %% ../nbs/15_explorer.ipynb #82b4d82d
 from __future__ import annotations
-import html
+import html, warnings
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 import numpy as np
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
 from .benchmark import Benchmark, Predictions
-from .methods import target_key
+from .methods import Method, target_key
 from .targets import TargetSet
-from .alignment import align, evaluate
+from .alignment import CHOICE_TOL, align, evaluate
+from .store import PredictionStore, open_store
 
 # %% auto #0
 __all__ = ['ExplorerView', 'Explorer', 'radar_plot', 'view_html', 'ExplorerUI', 'explore']
@@ -32,9 +34,14 @@ class ExplorerView:
     accuracy: float
     n_scored: int
     attributes: tuple = ()
+    predicted_best: list = field(default_factory=list)
 
     @property
     def letter(self) -> str: return chr(65 + self.choice) if self.choice >= 0 else '-'
+    @property
+    def predicted_tie(self) -> bool: return len(self.predicted_best) > 1
+    @property
+    def true_tie(self) -> bool: return len(self.true_best) > 1
 
 def _reasoning_for(rec, i: int):
     "The reasoning text of response `i` in a record's reasoning: a {letter: text} dict, a list, or one text."
@@ -49,69 +56,87 @@ def _reasoning_for(rec, i: int):
 # %% ../nbs/15_explorer.ipynb #83b1a5ca
 class Explorer:
     "Steering explorer over cached attribute-score predictions of one model on one benchmark."
-    def __init__(self, benchmark: Benchmark, predictions: Predictions):
+    def __init__(self, benchmark: Benchmark, predictions: Predictions, attributes: Sequence[str] | None = None):
         if predictions.scores is None:
             raise ValueError(f"Explorer needs attribute scores, but {predictions.method!r} has choices: use an attribute-scores "
                              "method (regression, oracle, noisy-oracle, random)")
         if list(predictions.scenario_ids) != benchmark.ids:
             raise ValueError(f"Explorer: predictions of {predictions.method!r} are for other scenarios than {benchmark!r}")
-        self.benchmark, self.predictions = benchmark, predictions
-        self.attributes = tuple(benchmark.attributes)
-        sc = np.full(benchmark.labels_array().shape, np.nan)
-        for j, a in enumerate(self.attributes):
-            if a in predictions.attributes: sc[..., j] = predictions.scores[:, :sc.shape[1], predictions.attributes.index(a)]
-        self.scores = sc
+        have = [a for a in benchmark.attributes if a in predictions.attributes]
+        attrs = tuple(have if attributes is None else attributes)
+        bad = [a for a in attrs if a not in have]
+        if bad or not attrs:
+            raise ValueError(f"Explorer: {predictions.method!r} has no scores for {bad or 'any attribute'}; pick attributes among {have}")
+        self.benchmark, self.predictions, self.attributes = benchmark, predictions, attrs
+        self.labels = benchmark.labels_array()[..., [benchmark.attributes.index(a) for a in attrs]]
+        self.scores = np.full(self.labels.shape, np.nan)
+        R = min(self.labels.shape[1], predictions.scores.shape[1])
+        self.scores[:, :R] = predictions.scores[:, :R][..., [predictions.attributes.index(a) for a in attrs]]
         self._cache: dict = {}
         self.last_view: ExplorerView | None = None
 
     @classmethod
-    def from_store(cls, store, method, benchmark: Benchmark) -> 'Explorer':
-        "Read `method`'s records from a `PredictionStore` (or its path) and explore them; no LLM call."
-        from steerable_pluralism.store import PredictionStore, predictions
-        if isinstance(store, PredictionStore): return cls(benchmark, predictions(store, method, benchmark))
-        with PredictionStore(store, readonly=True) as st: return cls(benchmark, predictions(st, method, benchmark))
+    def from_store(cls, store, run, benchmark: Benchmark | None = None, attributes: Sequence[str] | None = None) -> 'Explorer':
+        """A stored run (a method name, a run key, or a `Method`) of `store` (a `PredictionStore` or a path); no model is loaded.
+        The benchmark defaults to the run's own; a partial run is explored on the scenarios it covers (with a warning)."""
+        st = store if isinstance(store, PredictionStore) else open_store(store)
+        try: r = st.run(run.key if isinstance(run, Method) else run)
+        finally:
+            if st is not store: st.close()
+        b = r.benchmark(benchmark)
+        ids, n = r.coverage(b)
+        if not ids: raise ValueError(f"Explorer: {r.name} ({r.key}) covers none of the {n} scenarios of {b!r}: pass the benchmark it was run on")
+        if len(ids) < n: warnings.warn(f"Explorer: {r.name} covers {len(ids)} of the {n} scenarios of {b.name}/{b.split}: exploring those", stacklevel=2)
+        sub = b if len(ids) == n else b.subset(ids=ids)
+        return cls(sub, r.predictions(sub), attributes)
 
-    def target(self, values: Mapping[str, float] | None = None, include: Mapping[str, bool] | None = None) -> dict:
-        "The target from slider `values` (default 1.0) and `include` flags (default: every attribute)."
-        values, include = dict(values or {}), dict(include or {})
-        bad = [a for a in [*values, *include] if a not in self.attributes]
-        if bad: raise ValueError(f"Explorer: unknown attribute(s) {bad}; the benchmark's are {list(self.attributes)}")
-        t = {a: float(values.get(a, 1.0)) for a in self.attributes if include.get(a, True)}
-        if not t: raise ValueError("Explorer: the target is empty; include at least one attribute")
-        for a, v in t.items():
-            if not 0 <= v <= 1: raise ValueError(f"Explorer: target value {a}={v} is outside [0, 1]")
-        return t
+# %% ../nbs/15_explorer.ipynb #a9e1c2d4
+@patch
+def target(self: Explorer, values: Mapping[str, float] | None = None, include: Mapping[str, bool] | None = None) -> dict:
+    "The target from slider `values` (default 1.0) and `include` flags (default: every attribute)."
+    values, include = dict(values or {}), dict(include or {})
+    bad = [a for a in [*values, *include] if a not in self.attributes]
+    if bad: raise ValueError(f"Explorer: unknown attribute(s) {bad}; the explorer's are {list(self.attributes)}")
+    t = {a: float(values.get(a, 1.0)) for a in self.attributes if include.get(a, True)}
+    if not t: raise ValueError("Explorer: the target is empty; include at least one attribute")
+    for a, v in t.items():
+        if not 0 <= v <= 1: raise ValueError(f"Explorer: target value {a}={v} is outside [0, 1]")
+    return t
 
-    def _target_stats(self, t: dict):
-        k = target_key(t)
-        if k not in self._cache:
-            ts = TargetSet.from_targets('explorer', [t], self.attributes)
-            ev = evaluate(self.predictions, self.benchmark, ts)
-            self._cache[k] = (align(self.scores, self.benchmark.mask(), ts)[0], float(ev.per_target[0]), int(ev.n_scored[0]))
-        return self._cache[k]
+@patch
+def _target_stats(self: Explorer, t: dict):
+    k = target_key(t)
+    if k not in self._cache:
+        ts = TargetSet.from_targets('explorer', [t], self.attributes)
+        ev = evaluate(self.predictions, self.benchmark, ts)
+        self._cache[k] = (align(self.scores, self.benchmark.mask(), ts)[0], float(ev.per_target[0]), int(ev.n_scored[0]))
+    return self._cache[k]
 
-    def update(self, scenario: int | str = 0, values: Mapping[str, float] | None = None,
-               include: Mapping[str, bool] | None = None) -> ExplorerView:
-        "Compute the view of the target (`values`, `include`) on `scenario` (index or id)."
-        t = self.target(values, include)
-        if isinstance(scenario, str):
-            if scenario not in self.benchmark.ids: raise ValueError(f"Explorer: no scenario with id {scenario!r} in {self.benchmark!r}")
-            i = self.benchmark.ids.index(scenario)
-        else: i = int(scenario)
-        if not 0 <= i < len(self.benchmark): raise ValueError(f"Explorer: scenario {scenario!r} out of range (0..{len(self.benchmark) - 1})")
-        s = self.benchmark[i]
-        choices, acc, n = self._target_stats(t)
-        idx = [self.attributes.index(a) for a in t]
-        true = self.benchmark.labels_array()[i, :s.n]
-        d = np.sqrt(((true[:, idx] - np.array(list(t.values())))**2).sum(1))
-        best = [int(r) for r in np.flatnonzero(np.isclose(d, d.min()))]
-        choice = int(choices[i])
-        correct = None if len(best) == s.n else (choice in best)
-        rs = self.predictions.info.get('reasoning', {}).get(s.id, {}) if isinstance(self.predictions.info, Mapping) else {}
-        reasoning = {a: _reasoning_for(rs.get(a), choice) for a in t} if choice >= 0 and isinstance(rs, Mapping) else {}
-        self.last_view = ExplorerView(s.id, t, choice, best, correct, self.scores[i, :s.n].copy(), true.copy(),
-                                      {a: r for a, r in reasoning.items() if r is not None}, acc, n, self.attributes)
-        return self.last_view
+@patch
+def update(self: Explorer, scenario: int | str = 0, values: Mapping[str, float] | None = None,
+           include: Mapping[str, bool] | None = None) -> ExplorerView:
+    "Compute the view of the target (`values`, `include`) on `scenario` (index or id)."
+    t = self.target(values, include)
+    if isinstance(scenario, str):
+        if scenario not in self.benchmark.ids: raise ValueError(f"Explorer: no scenario with id {scenario!r} in {self.benchmark!r}")
+        i = self.benchmark.ids.index(scenario)
+    else: i = int(scenario)
+    if not 0 <= i < len(self.benchmark): raise ValueError(f"Explorer: scenario {scenario!r} out of range (0..{len(self.benchmark) - 1})")
+    s = self.benchmark[i]
+    choices, acc, n = self._target_stats(t)
+    idx, y = [self.attributes.index(a) for a in t], np.array(list(t.values()))
+    true, pred = self.labels[i, :s.n], self.scores[i, :s.n]
+    d = np.sqrt(((true[:, idx] - y)**2).sum(1))
+    best = [int(r) for r in np.flatnonzero(np.isclose(d, d.min()))]
+    dp = ((pred[:, idx] - y)**2).sum(1)
+    pbest = [int(r) for r in np.flatnonzero(dp <= np.nanmin(dp) + CHOICE_TOL)] if not np.isnan(dp).all() else []
+    choice = int(choices[i])
+    correct = None if len(best) == s.n else (choice in best)
+    rs = self.predictions.info.get('reasoning', {}).get(s.id, {}) if isinstance(self.predictions.info, Mapping) else {}
+    reasoning = {a: _reasoning_for(rs.get(a), choice) for a in t} if choice >= 0 and isinstance(rs, Mapping) else {}
+    self.last_view = ExplorerView(s.id, t, choice, best, correct, pred.copy(), true.copy(),
+                                  {a: r for a, r in reasoning.items() if r is not None}, acc, n, self.attributes, pbest)
+    return self.last_view
 
 # %% ../nbs/15_explorer.ipynb #8f8e0302
 def radar_plot(view: ExplorerView, ax=None):
@@ -138,14 +163,18 @@ def view_html(view: ExplorerView, benchmark: Benchmark, max_chars: int = 400) ->
     s = benchmark[view.scenario_id]
     short = lambda x: html.escape(x if len(x) <= max_chars else x[:max_chars] + '…')
     verdict = {True: '✓ right', False: '✗ wrong', None: 'all responses tie on this target (not scored)'}[view.correct]
+    letters = lambda idx: ', '.join(chr(65 + r) for r in idx)
+    ptie = (f" (tie on the predicted scores between {letters(view.predicted_best)}: the first is picked, as in the paper)"
+            if view.predicted_tie else '')
+    ttie = ' (a tie)' if view.true_tie and view.correct is not None else ''
     rows = ''.join(f"<tr><td>{a}</td><td>{view.target[a]:.2f}</td>" +
                    ''.join(f"<td>{p:.2f} / {t:.2f}</td>" for p, t in zip(view.predicted[:, view.attributes.index(a)], view.true[:, view.attributes.index(a)])) +
                    "</tr>" for a in view.target)
     head = ''.join(f"<th>{chr(65 + r)}{' (chosen)' if r == view.choice else ''} pred / true</th>" for r in range(len(view.true)))
     reas = ''.join(f"<li><b>{a}</b>: {short(str(t))}</li>" for a, t in view.reasoning.items()) or '<li>(no reasoning stored)</li>'
     resp = ''.join(f"<li><b>{chr(65 + r)}</b>: {short(x)}</li>" for r, x in enumerate(s.responses))
-    return (f"<p><b>target</b> {html.escape(target_key(view.target))}<br><b>picked</b> {view.letter}; "
-            f"<b>best on true labels</b> {', '.join(chr(65 + r) for r in view.true_best)}: {verdict}<br>"
+    return (f"<p><b>target</b> {html.escape(target_key(view.target))}<br><b>picked</b> {view.letter}{ptie}; "
+            f"<b>best on true labels</b> {letters(view.true_best)}{ttie}: {verdict}<br>"
             f"<b>accuracy of this target on the whole benchmark</b>: {view.accuracy:.3f} ({view.n_scored} scored scenarios)</p>"
             f"<table><tr><th>attribute</th><th>target</th>{head}</tr>{rows}</table>"
             f"<p><b>question</b>: {short(s.prompt)}</p><ul>{resp}</ul><p><b>reasoning for {view.letter}</b></p><ul>{reas}</ul>")
@@ -153,15 +182,21 @@ def view_html(view: ExplorerView, benchmark: Benchmark, max_chars: int = 400) ->
 # %% ../nbs/15_explorer.ipynb #265c544d
 class ExplorerUI:
     "The ipywidgets front end of an `Explorer`: `.box` is the widget to display, `.controls` the controls."
-    def __init__(self, explorer: Explorer, scenario: int = 0, values: Mapping[str, float] | None = None, step: float = 0.05):
+    def __init__(self, explorer: Explorer, scenario: int = 0, values: Mapping[str, float] | None = None,
+                 include: Sequence[str] | Mapping[str, bool] | None = None, step: float = 0.05):
+        "`values`: initial slider values (default 1.0); `include`: the attributes included at first (default: all)."
         import ipywidgets as w
         self.explorer, values = explorer, dict(values or {})
+        inc = {a: True for a in explorer.attributes} if include is None else (
+            dict(include) if isinstance(include, Mapping) else {a: a in set(include) for a in explorer.attributes})
+        bad = [a for a in [*values, *(include if isinstance(include, (list, tuple, set, Mapping)) else [])] if a not in explorer.attributes]
+        if bad: raise ValueError(f"explore: unknown attribute(s) {bad}; the explorer's are {list(explorer.attributes)}")
         b = explorer.benchmark
         self.scenario = w.Dropdown(options=[(f'{i}: {s.prompt[:70]}', i) for i, s in enumerate(b)], value=scenario,
                                    description='scenario', layout=w.Layout(width='95%'))
         self.sliders = {a: w.FloatSlider(value=values.get(a, 1.0), min=0, max=1, step=step, description=a, continuous_update=False)
                         for a in explorer.attributes}
-        self.include = {a: w.Checkbox(value=True, description='include', indent=False) for a in explorer.attributes}
+        self.include = {a: w.Checkbox(value=bool(inc.get(a, True)), description='include', indent=False) for a in explorer.attributes}
         self.out_text, self.out_plot = w.HTML(), w.Output()
         for c in [self.scenario, *self.sliders.values(), *self.include.values()]: c.observe(self.refresh, names='value')
         rows = [w.HBox([self.include[a], self.sliders[a]]) for a in explorer.attributes]
@@ -189,7 +224,17 @@ class ExplorerUI:
             finally: plt.close(fig)
         return view
 
-def explore(benchmark: Benchmark, predictions: Predictions | None = None, store=None, method=None, **kw):
-    "Build the explorer widget over `predictions` (or `method`'s records in `store`) and return it for display."
-    ex = Explorer(benchmark, predictions) if predictions is not None else Explorer.from_store(store, method, benchmark)
+def explore(benchmark: Benchmark | None = None, predictions: Predictions | None = None, store=None, run=None, method=None,
+            attributes: Sequence[str] | None = None, **kw):
+    """The explorer widget over `predictions` on `benchmark`, or over the stored run `run` (a method name or run key;
+    `method=` a `Method` also works) of `store` (a path or a `PredictionStore`); `include=`, `values=`, `scenario=` set the controls."""
+    if predictions is not None:
+        if benchmark is None: raise ValueError("explore: pass the benchmark the predictions are for (explore(benchmark, predictions))")
+        ex = Explorer(benchmark, predictions, attributes)
+    elif store is not None:
+        if run is None and method is None:
+            raise ValueError(f"explore: name the run to explore, e.g. explore(store={str(store)!r}, run='comparative-fewshot'); "
+                             f"list the store's runs with `sp-store list {store}`")
+        ex = Explorer.from_store(store, run if run is not None else method, benchmark, attributes)
+    else: raise ValueError("explore: pass predictions= (with its benchmark), or store= and run=")
     return ExplorerUI(ex, **kw).box

@@ -11,8 +11,8 @@ import numpy as np
 from .benchmark import Benchmark, Predictions, Scenario
 
 # %% auto #0
-__all__ = ['METHODS', 'target_key', 'parse_target_key', 'Method', 'timed', 'AttributeScoresMethod', 'ChoiceMethod',
-           'TargetChoiceMethod', 'register', 'make_method']
+__all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'Method', 'timed', 'AttributeScoresMethod', 'ChoiceMethod',
+           'TargetChoiceMethod', 'is_target_key', 'units_kind', 'assemble_records', 'register', 'make_method']
 
 # %% ../nbs/04_methods.ipynb #28ff1607
 def target_key(target: Mapping[str, float]) -> str:
@@ -73,6 +73,7 @@ def timed(f: Callable, *args) -> dict:
 # %% ../nbs/04_methods.ipynb #320c500f
 class AttributeScoresMethod(Method):
     "A method that scores every response on each attribute; subclasses implement `score(scenario, attribute)`."
+    kind = 'scores'
     def __init__(self, attributes: Sequence[str]): self.attributes = tuple(attributes)
     def units(self, scenario, targets=None): return list(self.attributes)
     def run_unit(self, scenario, unit): return self.score(scenario, unit)
@@ -82,7 +83,12 @@ class AttributeScoresMethod(Method):
         "Record with `scores` (one per response, in [0, 1]; None where it failed) and `failed`."
 
     def assemble(self, benchmark, records, targets=None):
-        attrs = self.attributes
+        return self.assemble_records(benchmark, records, self.attributes, self.name)
+
+    @staticmethod
+    def assemble_records(benchmark: Benchmark, records: Mapping, attributes: Sequence[str], name: str = 'scores') -> Predictions:
+        "Scores `(S, R, A)` from records keyed by (scenario id, attribute); no instance needed (stored runs use it)."
+        attrs = tuple(attributes)
         scores = np.full((len(benchmark), benchmark.max_responses, len(attrs)), np.nan)
         failures, info = 0, {}
         for i, s in enumerate(benchmark):
@@ -92,10 +98,11 @@ class AttributeScoresMethod(Method):
                 if rec.get('failed') or rec.get('scores') is None: failures += 1; continue
                 scores[i, :s.n, j] = [np.nan if v is None else v for v in rec['scores']]
                 if rec.get('reasoning') is not None: info.setdefault(s.id, {})[a] = rec['reasoning']
-        return Predictions(self.name, benchmark.ids, attrs, scores=scores, failures=failures, info={'reasoning': info})
+        return Predictions(name, benchmark.ids, attrs, scores=scores, failures=failures, info={'reasoning': info})
 
 class ChoiceMethod(Method):
     "A target-free method that picks one response per scenario; subclasses implement `choose(scenario)`."
+    kind = 'choice'
     def units(self, scenario, targets=None): return ['choice']
     def run_unit(self, scenario, unit): return self.choose(scenario)
 
@@ -103,17 +110,24 @@ class ChoiceMethod(Method):
     def choose(self, scenario: Scenario) -> dict:
         "Record with `choice` (response index, or -1 where it failed) and `failed`."
 
-    def assemble(self, benchmark, records, targets=None):
+    def assemble(self, benchmark, records, targets=None): return self.assemble_records(benchmark, records, self.name)
+
+    @staticmethod
+    def assemble_records(benchmark: Benchmark, records: Mapping, name: str = 'choice') -> Predictions:
+        "Choices `(S,)` from records keyed by (scenario id, 'choice'); no instance needed."
         choices, failures, info = np.full(len(benchmark), -1), 0, {}
         for i, s in enumerate(benchmark):
             rec = records.get((s.id, 'choice'))
             if rec is None: continue
             if rec.get('failed'): failures += 1; continue
             choices[i] = rec['choice']; info[s.id] = rec.get('reasoning')
-        return Predictions(self.name, benchmark.ids, benchmark.attributes, choices=choices, failures=failures, info={'reasoning': info})
+        return Predictions(name, benchmark.ids, benchmark.attributes, choices=choices, failures=failures, info={'reasoning': info})
 
+
+# %% ../nbs/04_methods.ipynb #c81f0a3d
 class TargetChoiceMethod(Method):
     "A target-dependent method that picks one response per (scenario, target); implement `choose(scenario, target)`."
+    kind = 'target-choice'
     target_dependent = True
     def units(self, scenario, targets=None):
         if not targets: raise ValueError(f"{self.name} is target-dependent: pass the targets to run it on")
@@ -124,8 +138,13 @@ class TargetChoiceMethod(Method):
     def choose(self, scenario: Scenario, target: dict) -> dict:
         "Record with `choice` (response index, or -1 where it failed) and `failed`."
 
-    def assemble(self, benchmark, records, targets=None):
-        keys = [target_key(t) for t in targets]
+    def assemble(self, benchmark, records, targets=None): return self.assemble_records(benchmark, records, targets, self.name)
+
+    @staticmethod
+    def assemble_records(benchmark: Benchmark, records: Mapping, targets: Sequence[Mapping] | None = None,
+                         name: str = 'target-choice') -> Predictions:
+        "Choices `(T, S)`, one row per target; `targets=None`: every target the records hold (sorted keys)."
+        keys = [target_key(t) for t in targets] if targets is not None else sorted({u for _, u in records if is_target_key(u)})
         choices, failures = np.full((len(keys), len(benchmark)), -1), 0
         for t, k in enumerate(keys):
             for i, s in enumerate(benchmark):
@@ -133,7 +152,42 @@ class TargetChoiceMethod(Method):
                 if rec is None: continue
                 if rec.get('failed'): failures += 1; continue
                 choices[t, i] = rec['choice']
-        return Predictions(self.name, benchmark.ids, benchmark.attributes, choices=choices, target_keys=keys, failures=failures)
+        return Predictions(name, benchmark.ids, benchmark.attributes, choices=choices, target_keys=keys, failures=failures)
+
+
+# %% ../nbs/04_methods.ipynb #e2f3a4b5
+def is_target_key(unit: str) -> bool:
+    "Whether a unit name is a target key (`'a=0.50,b=1.00'`), i.e. a unit of a target-dependent method."
+    parts = [kv.split('=') for kv in str(unit).split(',')]
+    if not unit or any(len(p) != 2 or not p[0] for p in parts): return False
+    try: return all(0 <= float(v) <= 1 for _, v in parts)
+    except ValueError: return False
+
+KINDS = {'scores': AttributeScoresMethod, 'choice': ChoiceMethod, 'target-choice': TargetChoiceMethod}
+
+def units_kind(units) -> str:
+    "The kind of method that made records with these unit names: 'choice', 'target-choice' (target keys) or 'scores' (attributes)."
+    units = set(units)
+    if not units: raise ValueError("no units: a method's kind is read from the unit names of its records")
+    if units == {'choice'}: return 'choice'
+    if all(is_target_key(u) for u in units): return 'target-choice'
+    if any(u == 'choice' or is_target_key(u) for u in units):
+        raise ValueError(f"units {sorted(units)[:5]} mix kinds: records of one method are all attributes, all 'choice' or all target keys")
+    return 'scores'
+
+def assemble_records(kind: str, benchmark: Benchmark, records: Mapping, attributes: Sequence[str] | None = None,
+                     targets: Sequence[Mapping] | None = None, name: str | None = None) -> Predictions:
+    "`Predictions` from stored records by the method's kind, with no method instance (the classes' own assembly)."
+    if kind not in KINDS: raise ValueError(f"unknown method kind {kind!r}: one of {list(KINDS)}")
+    name = name or kind
+    if kind == 'scores':
+        if attributes is None:
+            present = {u for _, u in records}
+            attributes = [a for a in benchmark.attributes if a in present]
+        return AttributeScoresMethod.assemble_records(benchmark, records, attributes, name)
+    if kind == 'choice': return ChoiceMethod.assemble_records(benchmark, records, name)
+    return TargetChoiceMethod.assemble_records(benchmark, records, targets, name)
+
 
 # %% ../nbs/04_methods.ipynb #27a18aaf
 METHODS: dict[str, Callable[..., Method]] = {}

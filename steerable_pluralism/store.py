@@ -4,14 +4,21 @@
 
 # %% ../nbs/09_store.ipynb #f7af837f
 from __future__ import annotations
-import fcntl, json, os, sqlite3, time
+import argparse, fcntl, gzip, json, os, re, sqlite3, sys, time, warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
-from .benchmark import Benchmark, Predictions
-from .methods import Method
+import numpy as np, pandas as pd
+from fastcore.basics import patch
+from .benchmark import DATASETS, Benchmark, BenchmarkError, Predictions, load_benchmark
+from .methods import Method, assemble_records, parse_target_key, target_key, units_kind
+from .targets import TargetError, TargetSet, load_targets, parse_target
+from .alignment import CHOICE_TOL, TIE_TOL, Evaluation, align, evaluate
 
 # %% auto #0
-__all__ = ['StoreError', 'PredictionStore', 'predictions']
+__all__ = ['SYNCHRONOUS', 'GZIP_ABOVE', 'CONFLICTS', 'RUN_COLUMNS', 'StoreError', 'synchronous_mode', 'project_path',
+           'PredictionStore', 'predictions', 'export_files', 'read_export', 'decoding_label', 'describe_run',
+           'StoredRun', 'open_store', 'store_parser', 'store_cli']
 
 # %% ../nbs/09_store.ipynb #494e91ad
 class StoreError(RuntimeError):
@@ -22,6 +29,7 @@ CREATE TABLE IF NOT EXISTS records (method_key TEXT NOT NULL, scenario_id TEXT N
     record TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (method_key, scenario_id, unit)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (method_key TEXT PRIMARY KEY, meta TEXT NOT NULL, updated REAL NOT NULL);
 """
+SYNCHRONOUS = ('NORMAL', 'FULL', 'EXTRA')
 
 def _to_json(obj, what: str) -> str:
     "JSON text of `obj`; numpy scalars and arrays become numbers and lists; anything else is refused by name."
@@ -32,15 +40,36 @@ def _to_json(obj, what: str) -> str:
     except (TypeError, ValueError) as e:
         raise StoreError(f"{what} must be JSON-serialisable ({e}): use plain numbers, text, lists and dicts") from None
 
+def synchronous_mode(synchronous: str | None = None, durable: bool = False) -> str:
+    "SQLite `synchronous` for a store: the argument, else FULL if `durable`, else `$STEERABLE_PLURALISM_SYNCHRONOUS`, else NORMAL."
+    s = synchronous or ('FULL' if durable else os.environ.get('STEERABLE_PLURALISM_SYNCHRONOUS') or 'NORMAL')
+    if str(s).upper() not in SYNCHRONOUS:
+        where = 'synchronous=' if synchronous else '$STEERABLE_PLURALISM_SYNCHRONOUS='
+        raise StoreError(f"{where}{s!r} is not a store durability: use 'NORMAL' (default; a killed process loses nothing "
+                         "finished) or 'FULL' (also survives a power cut, one fsync per record)")
+    return str(s).upper()
+
+def project_path(path) -> Path:
+    "`path`, or where a relative `path` that is not found from here lies under the project root (notebooks run in nbs/)."
+    p = Path(path)
+    if p.is_absolute() or p.exists(): return p
+    import steerable_pluralism
+    root = Path(steerable_pluralism.__file__).resolve().parent.parent
+    return root/p if (root/p).exists() else p
+
 # %% ../nbs/09_store.ipynb #f514e644
 class PredictionStore:
     "SQLite (WAL) store of method records keyed by (method key, scenario id, unit); each `put` committed at once."
-    def __init__(self, path, readonly: bool = False, durable: bool = False):
-        self.path, self.readonly, self._lock = Path(path), readonly, None
+    def __init__(self, path, readonly: bool = False, durable: bool = False, synchronous: str | None = None):
+        self.path, self.readonly, self._lock, self.synchronous = Path(path), readonly, None, None
+        if str(path) == ':memory:':                     # a scratch store (e.g. exports opened for reading)
+            self._con = sqlite3.connect(':memory:', isolation_level=None); self._con.executescript(_SCHEMA); return
         if readonly:
-            if not self.path.exists(): raise StoreError(f"no store at {self.path}: check the path, or open it without readonly=True to create it")
+            self.path = project_path(path)
+            if not self.path.is_file(): raise StoreError(f"no store at {path}: check the path, or open it without readonly=True to create it")
             self._con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
             return
+        self.synchronous = synchronous_mode(synchronous, durable)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path.with_name(self.path.name + '.lock'), 'a+')
         try: fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -52,7 +81,7 @@ class PredictionStore:
         try:
             self._con = sqlite3.connect(self.path, isolation_level=None)  # autocommit: every statement commits
             self._con.execute('PRAGMA journal_mode=WAL')
-            self._con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._con.execute(f"PRAGMA synchronous={self.synchronous}")
             self._con.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
             self.close()
@@ -72,55 +101,457 @@ class PredictionStore:
         if self._con is None: raise StoreError(f"store {self.path} is closed: open a new PredictionStore")
         return self._con
 
-    def put(self, method_key: str, scenario_id: str, unit: str, record: Mapping):
-        "Save one record (replacing an earlier one for the same key) and commit it before returning."
+    def _writable(self):
         if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
-        if not isinstance(record, Mapping): raise StoreError(f"record for ({method_key}, {scenario_id}, {unit}) must be a dict, got {type(record).__name__}")
-        text = _to_json(dict(record), f"record for ({method_key}, {scenario_id}, {unit})")
-        self.con.execute('INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)',
-                         (str(method_key), str(scenario_id), str(unit), text, time.time()))
 
-    def get(self, method_key: str, scenario_id: str, unit: str) -> dict | None:
-        "The record of one unit, or None if it was never saved."
-        row = self.con.execute('SELECT record FROM records WHERE method_key=? AND scenario_id=? AND unit=?',
-                               (method_key, scenario_id, unit)).fetchone()
-        return None if row is None else json.loads(row[0])
+# %% ../nbs/09_store.ipynb #e2a491ac
+@patch
+def put(self: PredictionStore, method_key: str, scenario_id: str, unit: str, record: Mapping):
+    "Save one record (replacing an earlier one for the same key) and commit it before returning."
+    self._writable()
+    if not isinstance(record, Mapping): raise StoreError(f"record for ({method_key}, {scenario_id}, {unit}) must be a dict, got {type(record).__name__}")
+    text = _to_json(dict(record), f"record for ({method_key}, {scenario_id}, {unit})")
+    self.con.execute('INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)',
+                     (str(method_key), str(scenario_id), str(unit), text, time.time()))
 
-    def records(self, method_key: str) -> dict[tuple[str, str], dict]:
-        "Every record of `method_key`, keyed by (scenario id, unit): what `Method.assemble` takes."
-        rows = self.con.execute('SELECT scenario_id, unit, record FROM records WHERE method_key=?', (method_key,))
-        return {(s, u): json.loads(r) for s, u, r in rows}
+@patch
+def get(self: PredictionStore, method_key: str, scenario_id: str, unit: str) -> dict | None:
+    "The record of one unit, or None if it was never saved."
+    row = self.con.execute('SELECT record FROM records WHERE method_key=? AND scenario_id=? AND unit=?',
+                           (method_key, scenario_id, unit)).fetchone()
+    return None if row is None else json.loads(row[0])
 
-    def done(self, method_key: str) -> set[tuple[str, str]]:
-        "The (scenario id, unit) pairs of `method_key` already saved: a resumed run skips them."
-        return set(self.con.execute('SELECT scenario_id, unit FROM records WHERE method_key=?', (method_key,)))
+@patch
+def records(self: PredictionStore, method_key: str) -> dict[tuple[str, str], dict]:
+    "Every record of `method_key`, keyed by (scenario id, unit): what `Method.assemble` takes."
+    rows = self.con.execute('SELECT scenario_id, unit, record FROM records WHERE method_key=?', (method_key,))
+    return {(s, u): json.loads(r) for s, u, r in rows}
 
-    def count(self, method_key: str | None = None) -> int:
-        "Number of records of `method_key` (of every method if None)."
-        q, a = ('SELECT COUNT(*) FROM records', ()) if method_key is None else ('SELECT COUNT(*) FROM records WHERE method_key=?', (method_key,))
-        return self.con.execute(q, a).fetchone()[0]
+@patch
+def done(self: PredictionStore, method_key: str) -> set[tuple[str, str]]:
+    "The (scenario id, unit) pairs of `method_key` already saved: a resumed run skips them."
+    return set(self.con.execute('SELECT scenario_id, unit FROM records WHERE method_key=?', (method_key,)))
 
-    def set_meta(self, method_key: str, meta: Mapping):
-        "Save the metadata dict of `method_key` (configuration, backbone, dataset, ...), replacing the old one."
-        if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
-        self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)',
-                         (str(method_key), _to_json(dict(meta), f"meta of {method_key}"), time.time()))
+@patch
+def count(self: PredictionStore, method_key: str | None = None) -> int:
+    "Number of records of `method_key` (of every method if None)."
+    q, a = ('SELECT COUNT(*) FROM records', ()) if method_key is None else ('SELECT COUNT(*) FROM records WHERE method_key=?', (method_key,))
+    return self.con.execute(q, a).fetchone()[0]
 
-    def meta(self, method_key: str) -> dict | None:
-        "The metadata dict of `method_key`, or None if none was set."
-        row = self.con.execute('SELECT meta FROM meta WHERE method_key=?', (method_key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+@patch
+def set_meta(self: PredictionStore, method_key: str, meta: Mapping):
+    "Save the metadata dict of `method_key` (configuration, backbone, dataset, ...), replacing the old one."
+    self._writable()
+    self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)',
+                     (str(method_key), _to_json(dict(meta), f"meta of {method_key}"), time.time()))
 
-    def methods(self) -> list[str]:
-        "Every method key with records or metadata in this store, sorted."
-        rows = self.con.execute('SELECT method_key FROM records UNION SELECT method_key FROM meta')
-        return sorted(r[0] for r in rows)
+@patch
+def meta(self: PredictionStore, method_key: str) -> dict | None:
+    "The metadata dict of `method_key`, or None if none was set."
+    row = self.con.execute('SELECT meta FROM meta WHERE method_key=?', (method_key,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+@patch
+def methods(self: PredictionStore) -> list[str]:
+    "Every method key (run) with records or metadata in this store, sorted."
+    rows = self.con.execute('SELECT method_key FROM records UNION SELECT method_key FROM meta')
+    return sorted(r[0] for r in rows)
 
 # %% ../nbs/09_store.ipynb #7623ece9
+def _runs_hint(store) -> str:
+    names = [f"{d['name']} ({d['key']})" for d in store.runs().to_dict('records')]
+    return (f"its runs are {names}; open one by name with no model loaded: open_store({str(store.path)!r}).run(NAME) "
+            f"or `sp-store list {store.path}`") if names else "it holds no run yet"
+
 def predictions(store: PredictionStore, method: Method, benchmark: Benchmark,
                 targets: Sequence[Mapping] | None = None) -> Predictions:
     "The `Predictions` of `method` on `benchmark` from the records in `store` (no model call)."
     recs = store.records(method.key)
+    if not recs: raise StoreError(f"{store.path} has no records of {method.key} (the configuration of the method given; "
+                                  f"other options make another key): {_runs_hint(store)}")
+    if method.target_dependent and not targets: targets = [parse_target_key(u) for u in sorted({u for _, u in recs})]
+    units = [(s.id, u) for s in benchmark for u in method.units(s, targets)]
     pred = method.assemble(benchmark, recs, targets)
-    pred.info['missing'] = sum((s.id, u) not in recs for s in benchmark for u in method.units(s, targets))
+    pred.info['missing'] = missing = sum(k not in recs for k in units)
+    if missing == len(units) and units:
+        raise StoreError(f"{store.path}: {method.key} has no record for any of the {len(benchmark)} scenarios of {benchmark!r}: "
+                         "pass the benchmark it was run on")
+    if missing: warnings.warn(f"{method.key}: {missing} of {len(units)} units on {benchmark!r} have no record yet (NaN or -1 "
+                              f"in the predictions): finish the run, or score the scenarios it covers with "
+                              f"store.run({method.name!r}).evaluate(...)", stacklevel=2)
     return pred
+
+# %% ../nbs/09_store.ipynb #9b1fad63
+GZIP_ABOVE = 50_000_000      # bytes of JSON Lines text above which an export is gzip-compressed
+_SAFE_KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*')
+
+def _export_line(sid: str, unit: str, rec: dict) -> str:
+    return json.dumps({'record': rec, 'scenario_id': sid, 'unit': unit}, sort_keys=True, ensure_ascii=False)
+
+def _write_atomic(path: Path, data: bytes):
+    tmp = path.with_name(path.name + '.tmp'); tmp.write_bytes(data); os.replace(tmp, path)
+
+@patch
+def export_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = None, gzip_above: int = GZIP_ABOVE) -> list[Path]:
+    "Write each run's records to `folder/<key>.jsonl` (sorted lines; `.jsonl.gz` above `gzip_above` bytes) and its meta to `<key>.meta.json`."
+    folder, have = Path(folder), self.methods()
+    keys = have if keys is None else [self.run(k).key for k in keys]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for k in keys:
+        if not _SAFE_KEY.fullmatch(k): raise StoreError(f"run key {k!r} of {self.path} is not a safe file name: export it under another key")
+        rows = sorted(self.con.execute('SELECT scenario_id, unit, record FROM records WHERE method_key=?', (k,)))
+        text = ''.join(_export_line(s, u, json.loads(r)) + '\n' for s, u, r in rows).encode('utf-8')
+        big = len(text) > gzip_above
+        path = folder/f"{k}.jsonl{'.gz' if big else ''}"
+        _write_atomic(path, gzip.compress(text, mtime=0) if big else text)
+        (folder/f"{k}.jsonl{'' if big else '.gz'}").unlink(missing_ok=True)       # the other form, from an earlier export
+        written.append(path)
+        m, mp = self.meta(k), folder/f'{k}.meta.json'
+        if m is None: mp.unlink(missing_ok=True); continue
+        _write_atomic(mp, (json.dumps(m, sort_keys=True, indent=1, ensure_ascii=False) + '\n').encode('utf-8'))
+        written.append(mp)
+    return written
+
+# %% ../nbs/09_store.ipynb #5054e1dd
+CONFLICTS = ('error', 'keep', 'replace')
+
+def export_files(folder) -> dict[str, Path]:
+    "The runs exported in `folder`: {method key: its `.jsonl` or `.jsonl.gz` file}."
+    folder = project_path(folder)
+    if not folder.is_dir(): raise StoreError(f"no export folder at {folder}: pass a folder written by export_jsonl (sp-store export)")
+    files = {}
+    for p in sorted(folder.iterdir()):
+        for suf in ('.jsonl.gz', '.jsonl'):
+            if p.name.endswith(suf):
+                k = p.name[:-len(suf)]
+                if k in files: raise StoreError(f"{folder} holds both {files[k].name} and {p.name}: delete the older one (an export writes one)")
+                files[k] = p; break
+    return files
+
+def read_export(path) -> list[tuple[str, str, dict]]:
+    "The (scenario id, unit, record) lines of one exported run; a malformed line is refused by file and line number."
+    path = Path(path); raw = path.read_bytes()
+    if path.name.endswith('.gz'):
+        try: raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e: raise StoreError(f"{path} is not a readable gzip file ({e}): export the run again") from None
+    rows, seen = [], set()
+    for n, line in enumerate(raw.decode('utf-8').splitlines(), 1):
+        if not line.strip(): continue
+        try: d = json.loads(line)
+        except json.JSONDecodeError as e: raise StoreError(f"{path}, line {n}: not JSON ({e}): fix or re-export the file") from None
+        if not (isinstance(d, dict) and isinstance(d.get('scenario_id'), str) and isinstance(d.get('unit'), str) and isinstance(d.get('record'), dict)):
+            raise StoreError(f"{path}, line {n}: need {{\"scenario_id\": text, \"unit\": text, \"record\": object}}, got {line[:80]!r}")
+        if (d['scenario_id'], d['unit']) in seen: raise StoreError(f"{path}, line {n}: scenario {d['scenario_id']}, unit {d['unit']} appears twice: keep one line")
+        seen.add((d['scenario_id'], d['unit'])); rows.append((d['scenario_id'], d['unit'], d['record']))
+    return rows
+
+# %% ../nbs/09_store.ipynb #7d014cfb
+@patch
+def import_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = None, on_conflict: str = 'error') -> pd.DataFrame:
+    "Add the runs exported in `folder` to this store in one transaction; returns what was added per run."
+    self._writable()
+    if on_conflict not in CONFLICTS: raise StoreError(f"on_conflict={on_conflict!r}: use one of {CONFLICTS}")
+    files = export_files(folder)
+    if keys is not None:
+        bad = [k for k in keys if k not in files]
+        if bad: raise StoreError(f"{folder} has no export of {bad}: it holds {sorted(files)}")
+        files = {k: files[k] for k in keys}
+    out, now, con = [], time.time(), self.con
+    con.execute('BEGIN IMMEDIATE')
+    try:
+        for k, path in files.items():
+            have, rows = self.records(k), read_export(path)
+            new = [(s, u, r) for s, u, r in rows if (s, u) not in have]
+            diff = [(s, u, r) for s, u, r in rows if (s, u) in have and have[(s, u)] != r]
+            if diff and on_conflict == 'error':
+                raise StoreError(f"{path}: {len(diff)} record(s) differ from those of {k} in {self.path} (e.g. scenario {diff[0][0]}, "
+                                 f"unit {diff[0][1]}); nothing imported. Pass on_conflict='keep' to keep the store's records or "
+                                 "'replace' to take the file's (sp-store import --on-conflict keep|replace)")
+            put = new + (diff if on_conflict == 'replace' else [])
+            con.executemany('INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)',
+                            [(k, s, u, _to_json(r, f'{path}: record ({s}, {u})'), now) for s, u, r in put])
+            out.append({'key': k, 'file': path.name, 'lines': len(rows), 'added': len(new), 'same': len(rows) - len(new) - len(diff),
+                        'different': len(diff), 'replaced': len(diff) if on_conflict == 'replace' else 0,
+                        'meta': self._import_meta(k, path.parent/f'{k}.meta.json', on_conflict)})
+        con.execute('COMMIT')
+    except BaseException:
+        con.execute('ROLLBACK'); raise
+    return pd.DataFrame(out, columns=['key', 'file', 'lines', 'added', 'same', 'different', 'replaced', 'meta'])
+
+@patch
+def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) -> str:
+    if not path.exists(): return 'none'
+    try: m = json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e: raise StoreError(f"{path} is not JSON ({e}): fix or re-export it") from None
+    if not isinstance(m, dict): raise StoreError(f"{path} must hold a JSON object (the run's metadata)")
+    cur = self.meta(key)
+    if cur == m: return 'same'
+    if cur is not None and on_conflict != 'replace':
+        warnings.warn(f"{path}: the metadata of {key} differs from the store's; kept the store's (on_conflict='replace' takes the file's)")
+        return 'kept'
+    self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)', (key, _to_json(m, f'{path}'), time.time()))
+    return 'added' if cur is None else 'replaced'
+
+# %% ../nbs/09_store.ipynb #fb14a511
+RUN_COLUMNS = ['name', 'key', 'kind', 'engine', 'backbone', 'dataset', 'split', 'decoding', 'records', 'failed', 'scenarios', 'units']
+
+def decoding_label(config: Mapping) -> str:
+    "'greedy', 'sampling (samples=5, T=0.7)', or '' for a method that does not decode."
+    if 'samples' not in config and 'temperature' not in config: return ''
+    n, t = config.get('samples') or 1, config.get('temperature') or 0
+    return 'greedy' if n == 1 and not t else f"sampling (samples={n}, T={t:g})"
+
+def _attribute_order(units, dataset: str | None, config: Mapping) -> list[str]:
+    order = list(config.get('attributes') or []) + list(DATASETS.get(dataset, ((),))[0])
+    return sorted(set(units), key=lambda u: (order.index(u) if u in order else len(order), u))
+
+def describe_run(key: str, meta: Mapping | None, units=(), records: int = 0, failed: int = 0, scenarios: int = 0) -> dict:
+    "One row of `runs()`: what a run is (from its metadata and unit names) and how far it got."
+    meta = dict(meta or {}); cfg = meta.get('config') if isinstance(meta.get('config'), Mapping) else {}
+    be = cfg.get('backend') if isinstance(cfg.get('backend'), Mapping) else {}
+    kind = units_kind(units) if len(units) else ''
+    what = {'scores': ', '.join(_attribute_order(units, meta.get('benchmark'), cfg)), 'choice': 'choice',
+            'target-choice': f'{len(set(units))} targets', '': ''}[kind]
+    return {'name': meta.get('method') or cfg.get('name') or key.rsplit('-', 1)[0], 'key': key, 'kind': kind,
+            'engine': str(be.get('backend', '')).removesuffix('Backend').lower(), 'backbone': be.get('model_id') or cfg.get('model') or '',
+            'dataset': meta.get('benchmark', ''), 'split': meta.get('split', ''), 'decoding': decoding_label(cfg),
+            'records': int(records), 'failed': int(failed), 'scenarios': int(scenarios), 'units': what}
+
+@patch
+def runs(self: PredictionStore) -> pd.DataFrame:
+    "One row per run (method key) of this store: configuration and progress (`RUN_COLUMNS`)."
+    units = {}
+    for k, u in self.con.execute('SELECT DISTINCT method_key, unit FROM records'): units.setdefault(k, []).append(u)
+    try: counts = {k: c for k, *c in self.con.execute(
+        "SELECT method_key, COUNT(*), SUM(COALESCE(json_extract(record, '$.failed'), 0) != 0), COUNT(DISTINCT scenario_id) "
+        "FROM records GROUP BY method_key")}
+    except sqlite3.OperationalError:        # a record SQLite's JSON reader refuses (e.g. a NaN): count in Python
+        counts = {}
+        for k, s, r in self.con.execute('SELECT method_key, scenario_id, record FROM records'):
+            c = counts.setdefault(k, [0, 0, set()]); c[0] += 1; c[1] += bool(json.loads(r).get('failed')); c[2].add(s)
+        counts = {k: (n, f, len(ss)) for k, (n, f, ss) in counts.items()}
+    rows = [describe_run(k, self.meta(k), sorted(units.get(k, ())), *counts.get(k, (0, 0, 0))) for k in self.methods()]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+# %% ../nbs/09_store.ipynb #15f9f105
+@patch
+def resolve(self: PredictionStore, name: str) -> str:
+    "The key of the run called `name`: a key, or a method name that only one run of this store has."
+    keys = self.methods()
+    if name in keys: return name
+    rows = self.runs().to_dict('records')
+    hits = [r for r in rows if r['name'] == name]
+    if len(hits) == 1: return hits[0]['key']
+    if not hits: raise StoreError(f"{self.path} has no run called {name!r} (a method rebuilt with other options has another key): {_runs_hint(self)}")
+    opts = '; '.join(f"{r['key']}: {r['decoding'] or '-'}, {r['backbone'] or '-'}, {r['records']} records" for r in hits)
+    raise StoreError(f"{self.path} holds {len(hits)} runs of {name!r} ({opts}): pass the key of the one you mean")
+
+@patch
+def run(self: PredictionStore, name: str) -> 'StoredRun':
+    "The stored run called `name` (a key, or a method name that only one run has), ready to assemble and evaluate."
+    return StoredRun(self, self.resolve(name))
+
+# %% ../nbs/09_store.ipynb #904e1a22
+def _target_set(targets, bench: Benchmark) -> TargetSet:
+    "A TargetSet from a set name ('all', 'sampled', 'high', 'low'), a TargetSet, a target (dict or 'a=v,b=v' text) or a list of targets."
+    if isinstance(targets, TargetSet): return targets
+    if isinstance(targets, str) and targets in ('all', 'sampled', 'high', 'low'): return load_targets(bench.name, targets)
+    if isinstance(targets, (str, Mapping)):
+        t = parse_target(targets, bench.attributes)
+        return TargetSet.from_targets(target_key(t), [t], bench.attributes)
+    return TargetSet.from_targets('targets', [parse_target(t, bench.attributes) for t in targets], bench.attributes)
+
+@dataclass
+class StoredRun:
+    "One run of a store: its configuration and records, assembled into `Predictions` and evaluated with no model loaded."
+    store: PredictionStore
+    key: str
+    def __post_init__(self):
+        self.meta, self.records = self.store.meta(self.key) or {}, self.store.records(self.key)
+        if not self.records: raise StoreError(f"run {self.key} of {self.store.path} has no records yet: run it first (sp-run)")
+        units = sorted({u for _, u in self.records})
+        self.info = describe_run(self.key, self.meta, units, len(self.records))
+        self.name, self.kind, self.config = self.info['name'], self.info['kind'], self.meta.get('config') or {}
+        self.units = _attribute_order(units, self.meta.get('benchmark'), self.config) if self.kind == 'scores' else units
+
+    def __repr__(self): return f"StoredRun({self.name} = {self.key}, {self.kind}: {self.info['units']}; {len(self.records)} records in {self.store.path})"
+
+    def benchmark(self, benchmark: Benchmark | str | None = None, split: str | None = None) -> Benchmark:
+        "The benchmark this run was made on (from its metadata), or `benchmark` (a Benchmark, a dataset name or a .json path)."
+        if isinstance(benchmark, Benchmark): return benchmark
+        ds, split = benchmark or self.meta.get('benchmark'), split or self.meta.get('split') or 'eval'
+        if not ds: raise StoreError(f"run {self.key} of {self.store.path} names no benchmark (no metadata): pass benchmark= (sp-store: --dataset)")
+        try: return load_benchmark(ds, split)
+        except BenchmarkError as e:
+            what = f"benchmark {ds}/{split}" if benchmark else f"{ds}/{split}, the benchmark run {self.key} was made on,"
+            raise StoreError(f"{what} cannot be loaded here ({e}): pass benchmark= (a Benchmark, a dataset name or a "
+                             ".json benchmark file; sp-store: --dataset)") from None
+
+    def _units_for(self, ts: TargetSet | None) -> list[str]:
+        return self.units if self.kind != 'target-choice' or ts is None else ts.keys
+
+    def coverage(self, benchmark=None, targets=None) -> tuple[list[str], int]:
+        "Ids of the benchmark's scenarios the run finished (a record for every unit), and the benchmark's size."
+        b = self.benchmark(benchmark)
+        need = self._units_for(None if targets is None else _target_set(targets, b))
+        return [s.id for s in b if all((s.id, u) in self.records for u in need)], len(b)
+
+# %% ../nbs/09_store.ipynb #940b606d
+@patch
+def predictions(self: StoredRun, benchmark=None, targets=None) -> Predictions:
+    "The run's `Predictions` on `benchmark` (default: its own), by its kind; `info['missing']` counts units with no record."
+    b = self.benchmark(benchmark)
+    ts = None if targets is None else _target_set(targets, b)
+    pred = assemble_records(self.kind, b, self.records, self.units if self.kind == 'scores' else None,
+                            None if ts is None else ts.targets, self.name)
+    pred.info['missing'] = sum((s.id, u) not in self.records for s in b for u in self._units_for(ts))
+    return pred
+
+@patch
+def _covered(self: StoredRun, benchmark, targets) -> tuple[Benchmark, TargetSet]:
+    "The benchmark restricted to the scenarios the run covers, and the target set restricted to the targets it has (with warnings)."
+    b = self.benchmark(benchmark); ts = _target_set(targets, b)
+    if self.kind == 'target-choice':
+        keep = [i for i, k in enumerate(ts.keys) if k in set(self.units)]
+        if not keep: raise StoreError(f"{self.name} ({self.key}) chose per target and has no prediction for "
+                                      f"{'target ' + ts.keys[0] if len(ts) == 1 else f'any target of {ts.name!r}'} "
+                                      f"(it holds {len(self.units)}, e.g. {self.units[0]!r}): run it on them (sp-run --targets), or "
+                                      "re-align an attribute-scores run (e.g. comparative-fewshot), which serves any target")
+        if len(keep) < len(ts): warnings.warn(f"{self.name}: scored on the {len(keep)} of {len(ts)} {ts.name} targets it was run on", stacklevel=3)
+        ts = ts.subset(keep)
+    ids, n = self.coverage(b, ts)
+    if not ids: raise StoreError(f"{self.name} ({self.key}) covers none of the {n} scenarios of {b!r}: finish the run, or pass the benchmark it was made on")
+    if len(ids) < n: warnings.warn(f"{self.name}: scored on the {len(ids)} of {n} scenarios of {b.name}/{b.split} that the run covers", stacklevel=3)
+    return (b if len(ids) == n else b.subset(ids=ids)), ts
+
+@patch
+def evaluate(self: StoredRun, targets='sampled', benchmark=None) -> Evaluation:
+    "Accuracy of the run on the scenarios it covers (`n_scenarios` says how many) for a target set or targets; no model call."
+    b, ts = self._covered(benchmark, targets)
+    return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts)
+
+# %% ../nbs/09_store.ipynb #35978115
+def _letters(idx) -> str: return ','.join(chr(65 + int(i)) for i in idx)
+
+def _nearest_sets(values: np.ndarray, mask: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
+    "(S, R) bool: the responses within `tol` of the nearest to `y` (squared distance over y's attributes; NaN unusable)."
+    d = ((values - y) ** 2).sum(-1)
+    d = np.where(mask & ~np.isnan(d), d, np.inf)
+    mn = d.min(1, keepdims=True)
+    return np.isfinite(mn) & (d <= mn + tol)
+
+@patch
+def realign(self: StoredRun, target, benchmark=None) -> pd.DataFrame:
+    "Per covered scenario: the run's choice for `target` (re-aligned from cached scores, no LLM call), the true best, right or not, ties."
+    b, ts = self._covered(benchmark, target)
+    t = ts[0]; cols = [b.attributes.index(a) for a in t]; y = np.array(list(t.values()))
+    pred = self.predictions(b, ts if self.kind == 'target-choice' else None)
+    best = _nearest_sets(b.labels_array()[..., cols], b.mask(), y, TIE_TOL)
+    if pred.scores is not None:
+        sc = np.full(b.labels_array().shape, np.nan)
+        for j, a in enumerate(b.attributes):
+            if a in pred.attributes: sc[..., j] = pred.scores[:, :sc.shape[1], pred.attributes.index(a)]
+        ch = align(sc, b.mask(), ts)[0]                 # alignment.align: the paper's alignment function
+        ptie = _nearest_sets(sc[..., cols], b.mask(), y, CHOICE_TOL).sum(1) > 1
+    else: ch, ptie = pred.choices.reshape(-1, len(b))[0], np.zeros(len(b), bool)
+    rows = []
+    for i, s in enumerate(b):
+        tie = bool(best[i, :s.n].all())
+        note = 'tie on the true labels: not scored' if tie else ('failed' if ch[i] < 0 else ('tie on the predicted scores: first picked' if ptie[i] else ''))
+        rows.append({'scenario_id': s.id, 'question': s.prompt[:60].replace('\n', ' '), 'choice': _letters([ch[i]]) if ch[i] >= 0 else '-',
+                     'best': _letters(np.flatnonzero(best[i, :s.n])), 'correct': None if tie else bool(ch[i] >= 0 and best[i, ch[i]]), 'note': note})
+    df = pd.DataFrame(rows)
+    df.attrs.update(target=target_key(t), run=self.key, scenarios=len(b))
+    return df
+
+# %% ../nbs/09_store.ipynb #ab7afc7d
+def open_store(path) -> PredictionStore:
+    "A store to read: a `.sqlite` file, a run folder with `store.sqlite`, or a folder of exported `.jsonl` runs."
+    p = project_path(path)
+    if p.is_dir() and not export_files(p) and (p/'store.sqlite').is_file(): p = p/'store.sqlite'
+    if p.is_dir():
+        st = PredictionStore(':memory:'); st.import_jsonl(p)
+        st.path, st.readonly = p, True
+        return st
+    if p.is_file(): return PredictionStore(p, readonly=True)
+    raise StoreError(f"no store at {path}: pass a store file (e.g. runs/quick/smollm2-helpsteer2-greedy/store.sqlite), "
+                     "a run folder, or a folder of exported runs (sp-store export)")
+
+# %% ../nbs/09_store.ipynb #29575967
+def _show(df: pd.DataFrame) -> str: return df.to_string(index=False) if len(df) else '(none)'
+
+def store_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser('sp-store', description="List, score, re-align, export and import the runs of a prediction store (no model is loaded).")
+    sub = p.add_subparsers(dest='cmd', required=True)
+    sub.add_parser('list', help="the store's runs and their configurations").add_argument('store')
+    for name, helptext in [('eval', "accuracy of a run on target sets, on the scenarios it covers"),
+                           ('realign', "re-align a run's cached predictions to a new target, per scenario (no LLM call)")]:
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument('store', help="a .sqlite store, a run folder, or a folder of exported runs")
+        c.add_argument('run', help="a method name (when the store has one run of it) or a run key (see `sp-store list`)")
+        c.add_argument('--dataset', help="benchmark: a dataset name or .json file (default: the one the run was made on)")
+        c.add_argument('--split', help="split of --dataset (default: the run's, else eval)")
+    sub.choices['eval'].add_argument('--targets', action='append', choices=('all', 'sampled', 'high', 'low'), help="target set(s) (default: sampled)")
+    sub.choices['realign'].add_argument('--target', required=True, help="the new target, e.g. 'helpfulness=1,verbosity=0' or a JSON object")
+    sub.choices['realign'].add_argument('--limit', type=int, help="print only the first N scenarios (accuracy is over all)")
+    c = sub.add_parser('export', help="write runs as sorted JSON Lines (one file per run), for git")
+    c.add_argument('store'); c.add_argument('folder'); c.add_argument('--run', action='append', help="only these runs (repeatable)")
+    c.add_argument('--gzip-above', type=float, default=GZIP_ABOVE / 1e6, help="gzip files larger than this many MB (default 50)")
+    c = sub.add_parser('import', help="add exported runs to a store (created if missing)")
+    c.add_argument('folder'); c.add_argument('store')
+    c.add_argument('--on-conflict', choices=CONFLICTS, default='error', help="a record that differs from the store's: refuse (default), keep the store's, or replace it")
+    return p
+
+# %% ../nbs/09_store.ipynb #8b355f4f
+def _eval_lines(run: StoredRun, sets, dataset, split) -> list[str]:
+    b = run.benchmark(dataset, split)
+    ids, n = run.coverage(b)
+    out = [f"{run.name} ({run.key}), {run.kind}, {run.info['decoding'] or 'no decoding'}, backbone {run.info['backbone'] or '-'}: "
+           f"scored on the {len(ids)} of {n} scenarios of {b.name}/{b.split} it covers", '',
+           f"{'targets':8s} {'accuracy ± std':>16s} {'targets':>8s} {'scenarios':>9s} {'failed choices':>14s}"]
+    for w in sets:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            ev = run.evaluate(w, b)
+        out.append(f"{w:8s} {ev.accuracy:8.3f} ± {ev.std:.3f} {len(ev.per_target):8d} {ev.n_scenarios:9d} {int(ev.failures.sum()):14d}")
+    return out
+
+def _realign_lines(run: StoredRun, target, dataset, split, limit) -> list[str]:
+    b = run.benchmark(dataset, split)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        tab = run.realign(target, b)
+    sc = tab.correct.dropna()
+    how = {'scores': 're-aligned from cached attribute scores', 'choice': 'a target-free choice (the same for every target)',
+           'target-choice': 'its cached choice for this target'}[run.kind]
+    return [f"{run.name} ({run.key}) on target {tab.attrs['target']}: {how}; no LLM call", '',
+            _show(tab.head(limit) if limit else tab), '',
+            f"accuracy {sc.mean():.3f} ({int(sc.sum())} right of {len(sc)} scored; {len(tab) - len(sc)} tied on the true labels, "
+            f"not scored) on the {len(tab)} of {len(b)} scenarios of {b.name}/{b.split} the run covers"]
+
+# %% ../nbs/09_store.ipynb #996f2ba0
+def store_cli(argv: Sequence[str] | None = None) -> int:
+    "Command line `sp-store`."
+    p = store_parser(); a = p.parse_args(argv)
+    if getattr(a, 'limit', None) is not None and a.limit < 1: p.error(f"--limit must be a positive number of scenarios, got {a.limit}")
+    try:
+        if a.cmd == 'import':
+            with PredictionStore(a.store) as st: print(_show(st.import_jsonl(a.folder, on_conflict=a.on_conflict)))
+            return 0
+        st = open_store(a.store)
+        if a.cmd == 'list':
+            print(f"{st.path}: {len(st.methods())} runs"); print(_show(st.runs()))
+        elif a.cmd == 'export':
+            files = st.export_jsonl(a.folder, a.run, int(a.gzip_above * 1e6))
+            print('\n'.join(f"{f} ({f.stat().st_size:,} bytes)" for f in files))
+        else:
+            run = st.run(a.run)
+            lines = _eval_lines(run, a.targets or ['sampled'], a.dataset, a.split) if a.cmd == 'eval' else _realign_lines(run, a.target, a.dataset, a.split, a.limit)
+            print('\n'.join(lines))
+    except (StoreError, BenchmarkError, TargetError) as e: p.error(str(e))
+    return 0
+
+# %% ../nbs/09_store.ipynb #fcdf57bf
+#| eval: false
+if __name__ == '__main__': sys.exit(store_cli())
