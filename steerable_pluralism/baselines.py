@@ -258,8 +258,10 @@ class LLMChoice:
 
     def prepare(self, benchmark: Benchmark):
         "Replay the response orders the authors' code draws over `benchmark` (paper protocol): one per scenario and sample."
-        if self.protocol.order == 'paper':
-            self._paper_orders.update(zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)))
+        if self.protocol.order == 'paper':   # the first benchmark a scenario is prepared with fixes its orders
+            for sid, os_ in zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)): self._paper_orders.setdefault(sid, os_)
+        if getattr(self, 'k', 0):
+            self.examples(benchmark[0]); self._index.add_queries(benchmark)   # shipped/cached query vectors
         return self
 
     def _orders(self, scenario: Scenario, salt: str = '') -> list[list[int]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np, pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm   # text bars: they also reach the terminal of sp-reproduce through papermill
 from .benchmark import DATASETS, Benchmark, BenchmarkError, Predictions, Scenario, load_benchmark, data_dir
 from .methods import METHODS, Method, make_method, timed
 from .store import PredictionStore, predictions
@@ -80,7 +80,9 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
         'method': method.name, 'config': method.config(), 'benchmark': benchmark.name, 'split': benchmark.split,
         'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
         'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}, default=str)))
-    with tqdm(total=len(units), initial=len(units) - len(todo), desc=method.name, unit='unit', disable=not progress) as bar:
+    tty = getattr(sys.stderr, 'isatty', lambda: False)()   # in a notebook run by sp-reproduce: one line every 30 s
+    with tqdm(total=len(units), initial=len(units) - len(todo), desc=method.name, unit='unit', disable=not progress,
+              mininterval=0.1 if tty else 30, ascii=not tty) as bar:
         for s, u in todo:
             store.put(method.key, s.id, u, timed(method.run_unit, s, u))
             bar.update()

@@ -74,11 +74,13 @@ class RegressionMethod(AttributeScoresMethod):
         self._orders: dict = {}
 
     def prepare(self, benchmark: Benchmark):
-        "Replay the response orders the authors' code draws over `benchmark` (paper protocol, comparative only)."
+        """Replay the response orders the authors' code draws over `benchmark` (paper protocol, comparative only). The
+        first benchmark a scenario is prepared with fixes its orders: prepare the whole run, then run it in parts."""
         if self.protocol.order == 'paper' and self.comparative:
             draws = len(self.attributes) * self.samples
             for s, os_ in zip(benchmark, paper_orders([s.n for s in benchmark], draws)):
-                for j, a in enumerate(self.attributes): self._orders[(s.id, a)] = os_[j * self.samples:(j + 1) * self.samples]
+                for j, a in enumerate(self.attributes): self._orders.setdefault((s.id, a), os_[j * self.samples:(j + 1) * self.samples])
+        if self.k and hasattr(self.index, 'add_queries'): self.index.add_queries(benchmark)   # shipped/cached vectors
         return self
 
     def orders(self, scenario: Scenario, attribute: str) -> list[list[int]]:

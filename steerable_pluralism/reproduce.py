@@ -16,16 +16,18 @@ from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_fram
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'PARAMETERS', 'DECODINGS', 'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread',
-           'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'execute_run', 'collect',
-           'make_local_models', 'reproduce', 'reproduce_cli']
+__all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options',
+           'spread', 'schedule', 'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook',
+           'execute_run', 'collect', 'make_local_models', 'reproduce', 'reproduce_cli']
 
 # %% ../nbs/13_reproduce.ipynb #7e122abf
 PARAMETERS = {  # the experiment notebook's parameters and their defaults
     'backbone': 'smollm2', 'dataset': 'helpsteer2', 'methods': ['oracle', 'random'], 'decoding': 'greedy',
     'samples': 5, 'temperature': 0.7, 'seed': 0, 'limit': None, 'target_sets': ['all', 'sampled', 'high', 'low'],
     'target_dependent_sets': ['sampled', 'high', 'low'], 'target_dependent_limit': None, 'context_budget': None,
-    'max_tokens': None, 'method_options': {}, 'out_dir': 'runs', 'run': ''}
+    'max_tokens': None, 'method_options': {}, 'out_dir': 'runs', 'run': '',
+    'protocol': 'paper', 'method_limits': {}, 'block': None, 'committed': None, 'cached_only': False,
+    'comparisons': [], 'n_boot': 2000}
 DECODINGS = ('greedy', 'sampling')
 
 class GridError(ValueError):
@@ -86,55 +88,118 @@ def spread(ts, limit: int | None):
     if limit is None or len(ts) <= limit: return ts
     return ts.subset(np.unique(np.linspace(0, len(ts) - 1, limit).round().astype(int)))
 
+def schedule(limits: Mapping[str, int], block: int | None) -> list[dict[str, tuple[int, int]]]:
+    """Rounds of a run: per round, each method's scenario range `(start, stop)`. The methods with the fewest scenarios
+    advance `block` per round and the others in proportion to their limits, so every method reaches its limit in the same
+    round and a run stopped after any round has every method on the same share of its scenarios (one round when `block`
+    is None)."""
+    limits = {n: int(v) for n, v in limits.items() if v > 0}
+    if not limits: return []
+    low = min(limits.values())
+    rounds = -(-low // int(block)) if block else 1
+    edge = lambda n, r: min(limits[n], -(-limits[n] * r // rounds))
+    return [{n: (edge(n, r), edge(n, r + 1)) for n in limits if edge(n, r) < edge(n, r + 1)} for r in range(rounds)]
+
+def _stored_key(store, name: str, committed=None) -> str:
+    "The store key of method `name`: the one exported in `committed` if given, else the store's only run of that name."
+    if committed and Path(committed).is_dir():
+        keys = sorted(f.name.removesuffix('.meta.json') for f in Path(committed).glob('*.meta.json')
+                      if json.loads(f.read_text()).get('method') == name)
+        if len(keys) == 1: return keys[0]
+    return store.run(name).key
+
 def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone='smollm2', dataset='helpsteer2',
                 decoding='greedy', samples=5, temperature=0.7, seed=0, context_budget=None, max_tokens=None,
                 method_options: Mapping | None = None, target_dependent_sets=('sampled', 'high', 'low'),
-                target_dependent_limit=None, progress=True) -> dict:
-    "Run and evaluate `methods`; returns `{name: {'evaluations', 'predictions', 'method', 'seconds'} or {'skipped': reason}}`."
-    from steerable_pluralism.alignment import evaluate
-    out = {}
+                target_dependent_limit=None, progress=True, protocol='paper', method_limits: Mapping | None = None,
+                block: int | None = None, committed=None, cached_only: bool = False) -> dict:
+    """Run and evaluate `methods`; returns `{name: {'evaluations', 'key', 'seconds', 'n_scenarios'} or {'skipped': reason}}`.
+    Methods run round-robin over blocks of `block` scenarios, each on its first `method_limits[name]` scenarios; the
+    store is imported from / exported to `committed` (JSON Lines); `cached_only` computes nothing. Every method is
+    evaluated from the store on the scenarios it covers."""
+    from steerable_pluralism.prompts import get_protocol
+    tie_rule = get_protocol(protocol).tie_rule
+    if committed and Path(committed).is_dir():
+        got = store.import_jsonl(committed, on_conflict='keep')
+        log.info("imported %s: %s records", committed, int(got['added'].sum()) if 'added' in got else len(got))
+    out, built, t0 = {}, {}, time.perf_counter()
+    limits = {n: min(int((method_limits or {}).get(n) or len(bench)), len(bench)) for n in methods}
+    if not cached_only:
+        for name in methods:
+            try:
+                opts = {**decoding_options(decoding, samples, temperature), 'seed': seed, 'max_tokens': max_tokens,
+                        'context_budget': context_budget, 'protocol': protocol, **dict((method_options or {}).get(name) or {})}
+                built[name] = build_method(name, backbone, dataset, **opts).prepare(bench)
+            except Exception as e:
+                out[name] = {'skipped': f"{type(e).__name__}: {e}"}
+                log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
+        rounds = schedule({n: limits[n] for n in built}, block)
+        for b, todo in enumerate(rounds):
+            for name, m in list(built.items()):
+                if name not in todo: continue
+                start, stop = todo[name]
+                part = bench.subset(ids=bench.ids[start:stop])
+                log.info("%s: round %d/%d, scenarios %d-%d of %d", name, b + 1, len(rounds), start + 1, stop, limits[name])
+                try:
+                    if m.target_dependent:
+                        for w in [w for w in target_dependent_sets if w in targets]:
+                            run_experiment(m, part, store, spread(targets[w], target_dependent_limit), progress=progress)
+                    else: run_experiment(m, part, store, None, progress=progress)
+                except Exception as e:
+                    out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
+                    log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
+            if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
     for name in methods:
-        t0 = time.perf_counter()
+        if name in out: continue
         try:
-            opts = {**decoding_options(decoding, samples, temperature), 'seed': seed, 'max_tokens': max_tokens,
-                    'context_budget': context_budget, **dict((method_options or {}).get(name) or {})}
-            m = build_method(name, backbone, dataset, **opts)
-            evs, preds = [], {}
-            if m.target_dependent:
-                for w in [w for w in target_dependent_sets if w in targets]:
-                    ts = spread(targets[w], target_dependent_limit)
-                    preds[w] = run_experiment(m, bench, store, ts, progress=progress)
-                    evs.append(evaluate(preds[w], bench, ts))
-            else:
-                preds[None] = run_experiment(m, bench, store, None, progress=progress)
-                evs += [evaluate(preds[None], bench, ts) for ts in targets.values()]
-            out[name] = {'method': m, 'predictions': preds, 'evaluations': evs, 'seconds': time.perf_counter() - t0}
-            log.info("%s: done in %.1f s", name, out[name]['seconds'])
+            key = built[name].key if name in built else _stored_key(store, name, committed)
+            sr, sets = store.run(key), None
+            if sr.kind == 'target-choice': sets = {w: spread(targets[w], target_dependent_limit) for w in target_dependent_sets if w in targets}
+            evs = [sr.evaluate(ts, bench, tie_rule=tie_rule) for ts in (sets or targets).values()]
+            out[name] = {'key': key, 'evaluations': evs, 'n_scenarios': evs[0].n_scenarios if evs else 0,
+                         'seconds': time.perf_counter() - t0}
         except Exception as e:
-            reason = f"{type(e).__name__}: {e}"
-            log.warning("skipped method %s: %s", name, reason)
-            log.debug(traceback.format_exc())
-            out[name] = {'skipped': reason}
+            out[name] = {'skipped': f"{type(e).__name__}: {e}"}
+            log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
     return out
 
 # %% ../nbs/13_reproduce.ipynb #ce2d3e4b
-def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, decoding: str) -> dict[str, pd.DataFrame]:
-    "Results, runtime, implicit-bias and skipped frames of one run's `run_methods` outcome."
+FRAMES = ('results', 'intervals', 'intervals_by_n', 'paired', 'paired_by_n', 'errors', 'runtime', 'bias', 'skipped')
+
+def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, decoding: str,
+               comparisons: Sequence = (), n_boot: int = 2000) -> dict[str, pd.DataFrame]:
+    """Results, intervals (overall and per number of target attributes), paired differences, errors, runtime,
+    implicit-bias and skipped frames of one run's `run_methods` outcome."""
+    from steerable_pluralism.stats import errors_frame, interval_frame, paired_frame
     done = {n: o for n, o in outcome.items() if 'skipped' not in o}
-    results = results_frame([ev for o in done.values() for ev in o['evaluations']], dataset, backbone, decoding)
+    evs = [ev for o in done.values() for ev in o['evaluations']]
+    cols = dict(dataset=dataset, backbone=backbone, decoding=decoding)
+    results = results_frame(evs, dataset, backbone, decoding)
+    intervals = interval_frame(evs, B=n_boot, **cols)
+    by_n = interval_frame(evs, B=n_boot, by_n_attributes=True, **cols)
+    pairs = []
+    for a, b in comparisons:
+        if a not in done or b not in done: continue
+        for ea in done[a]['evaluations']:
+            eb = next((e for e in done[b]['evaluations'] if e.target_set == ea.target_set), None)
+            if eb is not None: pairs.append((ea, eb))
+    paired = paired_frame(pairs, B=n_boot, **cols)
+    paired_by_n = paired_frame(pairs, B=n_boot, by_n_attributes=True, **cols)
     rt, bias = [], []
-    ids = set(bench.ids)
     for n, o in done.items():
-        recs = [r for (sid, _), r in store.records(o['method'].key).items() if sid in ids]
-        rt.append({'dataset': dataset, 'backbone': backbone, 'method': n, 'decoding': decoding,
-                   'seconds_per_scenario': sum(r.get('seconds', 0.0) for r in recs) / max(len(bench), 1), 'n_scenarios': len(bench)})
-        p = o['predictions'].get(None)
-        if p is not None and p.choices is not None:
-            bias.append(implicit_bias_frame(p, bench, backbone, dataset).assign(decoding=decoding))
+        sr = store.run(o['key'])
+        ids = set(sr.coverage(bench)[0]) if sr.kind != 'target-choice' else {sid for sid, _ in sr.records}
+        recs = [r for (sid, _), r in sr.records.items() if sid in ids]
+        rt.append({**cols, 'method': n, 'seconds_per_scenario': sum(r.get('seconds', 0.0) for r in recs) / max(len(ids), 1),
+                   'n_scenarios': len(ids)})
+        if sr.kind == 'choice':
+            covered = bench.subset(ids=[s for s in bench.ids if s in ids])
+            bias.append(implicit_bias_frame(sr.predictions(covered), covered, backbone, dataset).assign(decoding=decoding))
     skipped = pd.DataFrame([{'method': n, 'reason': o['skipped']} for n, o in outcome.items() if 'skipped' in o],
                            columns=['method', 'reason'])
-    return {'results': results, 'runtime': pd.DataFrame(rt), 'bias': pd.concat(bias, ignore_index=True) if bias else pd.DataFrame(),
-            'skipped': skipped}
+    return {'results': results, 'intervals': intervals, 'intervals_by_n': by_n, 'paired': paired,
+            'paired_by_n': paired_by_n, 'errors': errors_frame(evs, **cols), 'runtime': pd.DataFrame(rt),
+            'bias': pd.concat(bias, ignore_index=True) if bias else pd.DataFrame(), 'skipped': skipped}
 
 def save_run(run_dir, frames: Mapping[str, pd.DataFrame], params: Mapping) -> None:
     "Write the frames as CSV and `complete.json` (the parameters and the skipped methods) into `run_dir`."
@@ -148,6 +213,8 @@ def run_complete(run_dir, params: Mapping) -> bool:
     if not f.exists() or not (Path(run_dir)/'results.csv').exists(): return False
     c = json.loads(f.read_text())
     return c['params'] == json.loads(json.dumps(dict(params), default=str)) and not c['skipped']
+
+
 
 # %% ../nbs/13_reproduce.ipynb #fd4227b0
 def experiment_notebook() -> Path:
@@ -170,11 +237,13 @@ def execute_run(p: Mapping, kernel_name: str = 'python3', force: bool = False) -
     if not force and run_complete(run_dir, p):
         log.info("%s: complete, skipped", p['run']); return 'complete'
     run_dir.mkdir(parents=True, exist_ok=True)
-    for f in ('complete.json', 'results.csv', 'runtime.csv', 'bias.csv', 'skipped.csv'): (run_dir/f).unlink(missing_ok=True)
+    for f in ('complete.json', *(f'{n}.csv' for n in FRAMES)): (run_dir/f).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    try:
+    log.info("%s: %s%s on %s (%s), methods %s", p['run'], 'evaluating the stored predictions of ' if p.get('cached_only') else 'running ',
+             p['backbone'], p['dataset'], p['decoding'], ', '.join(p['methods']))
+    try:   # the notebook's log lines (blocks, progress bars, ETAs) are streamed to this process's log
         pm.execute_notebook(str(experiment_notebook()), str(run_dir/'run_experiment.ipynb'), parameters=dict(p),
-                            kernel_name=kernel_name, progress_bar=False, cwd=str(Path.cwd()))
+                            kernel_name=kernel_name, progress_bar=False, log_output=True, cwd=str(Path.cwd()))
     except Exception as e:
         log.error("%s: failed after %.0f s: %s (see %s)", p['run'], time.perf_counter() - t0, str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__, run_dir/'run_experiment.ipynb')
         return 'failed'
@@ -184,7 +253,7 @@ def execute_run(p: Mapping, kernel_name: str = 'python3', force: bool = False) -
 def collect(runs: Sequence[Mapping]) -> dict[str, pd.DataFrame]:
     "Stack the frames of the runs that have them."
     frames = {}
-    for name in ('results', 'runtime', 'bias', 'skipped'):
+    for name in FRAMES:
         parts = []
         for p in runs:
             f = Path(p['out_dir'])/p['run']/f'{name}.csv'
@@ -209,9 +278,17 @@ def make_local_models(grid) -> dict[str, str]:
     return problems
 
 def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[str] | None = None, figures_dir='figures',
-              kernel_name: str = 'python3', force: bool = False, draw: bool = True) -> dict:
-    "Run every run of `grid` (skipping complete ones), stack the results and draw every figure and table."
+              kernel_name: str = 'python3', force: bool = False, draw: bool = True, cached_only: bool = False,
+              only: Sequence[str] | None = None) -> dict:
+    """Run every run of `grid` (skipping complete ones; only the runs named in `only` if given), stack the results and
+    draw every figure and table. `cached_only`: compute nothing, evaluate the stores (and committed exports) as they are."""
     runs = expand_grid(grid, out_dir, limit, methods)
+    if only:
+        unknown = sorted(set(only) - {p['run'] for p in runs})
+        if unknown: raise GridError(f"no run named {unknown} in {grid}: its runs are {[p['run'] for p in runs]}")
+        runs = [p for p in runs if p['run'] in only]
+    if cached_only:
+        for p in runs: p['cached_only'] = True
     t0 = time.perf_counter()
     make_local_models(grid)
     status = {p['run']: execute_run(p, kernel_name, force) for p in runs}
@@ -221,7 +298,9 @@ def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[st
         if len(f): f.to_csv(out/f'{name}.csv', index=False)
     drawn = None
     if draw:
-        drawn = draw_all(*(frames[n] if len(frames[n]) else None for n in ('results', 'runtime', 'bias')), out=figures_dir)
+        f = lambda n: frames[n] if len(frames[n]) else None
+        drawn = draw_all(f('results'), f('runtime'), f('bias'), out=figures_dir, intervals=f('intervals'),
+                         intervals_by_n=f('intervals_by_n'), paired=f('paired'))
         log.info("figures: %d written to %s; not drawn: %s", len(drawn['written']), figures_dir, drawn['skipped'] or 'none')
     return {'status': status, 'frames': frames, 'figures': drawn, 'seconds': time.perf_counter() - t0}
 
@@ -236,13 +315,19 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     p.add_argument('--figures', default='figures', help="where figures and tables go (default: figures/)")
     p.add_argument('--force', action='store_true', help="re-execute complete runs (their stores still supply finished predictions)")
     p.add_argument('--kernel', default='python3', help="Jupyter kernel for the notebooks (default: python3)")
+    p.add_argument('--cached-only', action='store_true', help="compute nothing: evaluate and draw what the stores and committed exports hold")
+    p.add_argument('--run', action='append', dest='only', help="only this run of the grid (repeatable)")
     a = p.parse_args(argv)
     if a.limit is not None and a.limit < 1: p.error(f"--limit must be a positive number of scenarios, got {a.limit}")
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(levelname)s %(message)s')
-    for noisy in ('fontTools', 'matplotlib', 'papermill'): logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s', datefmt='%H:%M:%S')
+    for noisy in ('fontTools', 'matplotlib'): logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger('papermill').addFilter(lambda r: not r.getMessage().startswith(('Executing', 'Input Notebook', 'Output Notebook', 'Black', 'Working directory')))
     try: runs = expand_grid(a.grid, a.out, a.limit, a.method)
     except (GridError, OSError) as e: p.error(str(e))
-    r = reproduce(a.grid, a.out, a.limit, a.method, a.figures, a.kernel, a.force)
+    unknown = sorted(set(a.only or ()) - {r['run'] for r in runs})
+    if unknown: p.error(f"--run {unknown}: {a.grid} has no such run; its runs are {[r['run'] for r in runs]}")
+    if a.only: runs = [r for r in runs if r['run'] in a.only]
+    r = reproduce(a.grid, a.out, a.limit, a.method, a.figures, a.kernel, a.force, cached_only=a.cached_only, only=a.only)
     print(f"\n{len(runs)} runs in {r['seconds']:.0f} s: " + ', '.join(f"{n} {s}" for n, s in r['status'].items()))
     for _, row in r['frames']['skipped'].iterrows(): print(f"skipped {row['run']}/{row['method']}: {row['reason']}")
     return 1 if 'failed' in r['status'].values() else 0

@@ -426,10 +426,10 @@ def _covered(self: StoredRun, benchmark, targets) -> tuple[Benchmark, TargetSet]
     return (b if len(ids) == n else b.subset(ids=ids)), ts
 
 @patch
-def evaluate(self: StoredRun, targets='sampled', benchmark=None) -> Evaluation:
+def evaluate(self: StoredRun, targets='sampled', benchmark=None, tie_rule: str = 'exact') -> Evaluation:
     "Accuracy of the run on the scenarios it covers (`n_scenarios` says how many) for a target set or targets; no model call."
     b, ts = self._covered(benchmark, targets)
-    return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts)
+    return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts, tie_rule=tie_rule)
 
 # %% ../nbs/09_store.ipynb #35978115
 def _letters(idx) -> str: return ','.join(chr(65 + int(i)) for i in idx)
