@@ -101,9 +101,9 @@ def _chunks(T: int, slots: int, chunk_elements: int = CHUNK_ELEMENTS) -> Iterato
 
 def _weighted_sum(d_chosen: np.ndarray, d_max: np.ndarray, ok: np.ndarray) -> np.ndarray:
     "Per target: sum over the cells `ok` (scored, valid choice) of 1 − √(d_chosen/d_max); squared distances from the product."
-    with np.errstate(invalid='ignore', divide='ignore'):
-        r = np.maximum(d_chosen, 0.0); r /= d_max; np.sqrt(r, out=r); np.subtract(1, r, out=r)
-    return np.where(ok, r, 0.0).sum(1)
+    r = np.maximum(d_chosen, 0.0); r /= np.maximum(d_max, 1e-300)   # all responses at distance 0: a tie, never `ok`
+    np.sqrt(r, out=r); np.subtract(1, r, out=r); r *= ok
+    return r.sum(1)
 
 # %% ../nbs/03_alignment.ipynb #90400890
 class _Distances:
@@ -239,10 +239,11 @@ class _Pair(_Distances):
         if ch.min() < 0 or ch.max() > 1: out[((ch < 0) | (ch > 1)) & scored] = FAILED
         if not weighted: return out, None
         d0 = np.hstack([W, -2.0 * W * Y0, (W * Y0 * Y0).sum(1, keepdims=True)]) @ self.right0
-        with np.errstate(invalid='ignore', divide='ignore'):              # a correct choice of two: 1 − √(d_min/d_max)
-            r = np.abs(dl); r /= d0 - np.minimum(dl, 0)                   # |δ| / d_max = 1 − d_min/d_max
-            np.subtract(1, r, out=r); np.maximum(r, 0, out=r); np.sqrt(r, out=r); np.subtract(1, r, out=r)
-        return out, np.where(correct, r, 0.0).sum(1)
+        d_max = np.minimum(dl, 0); np.subtract(d0, d_max, out=d_max); d_max += 1e-300   # d0 − min(δ, 0), never 0
+        r = np.abs(dl); r /= d_max                                     # |δ| / d_max = 1 − d_min/d_max
+        np.subtract(1, r, out=r); np.maximum(r, 0, out=r); np.sqrt(r, out=r); np.subtract(1, r, out=r)
+        r *= correct                                                   # a correct choice of two: 1 − √(d_min/d_max)
+        return out, r.sum(1)
 
 # %% ../nbs/03_alignment.ipynb #988f277a
 class _Grouped:
