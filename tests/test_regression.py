@@ -1,4 +1,5 @@
-"""End to end with the real SmolLM2-135M: few-shot comparative regression on 2 HelpSteer2 eval scenarios (helpfulness).
+"""End to end with the real SmolLM2-135M (llama.cpp): few-shot comparative regression, the paper's protocol, on 2
+HelpSteer2 eval scenarios (helpfulness).
 
 Plumbing (parsing, retries, shuffling, context budget) is tested with a fake backend in nbs/08_regression.ipynb.
 """
@@ -41,7 +42,9 @@ def test_scores_in_unit_interval_with_reasoning(runs):
         assert len(r['scores']) == s.n and all(0 <= x <= 1 for x in r['scores']), r['scores']
         assert set(r['reasoning']) == {'A', 'B'} and all(t.strip() for t in r['reasoning'].values()), r['reasoning']
         assert r['prompt_size'] + method.answer_tokens(s.n) <= BUDGET   # the context budget was kept
-        assert len(r['examples']) == 5 and r['attempts'] >= 1
+        # the paper's rule: one example per label level (a scenario covering two levels counts once), in level order
+        assert r['examples'] == [e.id for e in method.index.select_levels(s, 'helpfulness')] and 1 <= len(r['examples']) <= 5
+        assert r['attempts'] == 1 and r['retried'] == []
     pred = method.assemble(ev, {(sid, 'helpfulness'): r for sid, r in recs.items()})
     assert pred.failures == 0 and pred.scores.shape == (2, 2, 1)
     assert np.all((pred.scores >= 0) & (pred.scores <= 1))
