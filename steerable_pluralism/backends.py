@@ -13,9 +13,10 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
-           'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend',
-           'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'TransformersBackend',
-           'default_threads', 'chunk_starts', 'reusable', 'LlamaCppBackend', 'OpenAIBackend', 'load_backend']
+           'JSON_VERSION', 'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key', 'ChatStyle',
+           'Backend', 'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers',
+           'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable', 'LlamaCppBackend', 'OpenAIBackend',
+           'load_backend']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -84,7 +85,7 @@ class Backend(ABC):
 
     def config(self) -> dict:
         "What changes this backend's outputs (hashed into method keys)."
-        return {'backend': type(self).__name__, 'model_id': self.model_id}
+        return {'backend': type(self).__name__, 'model_id': self.model_id, 'json': JSON_VERSION}
 
     @abstractmethod
     def count_tokens(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> int:
@@ -171,6 +172,8 @@ def tiny_chat_model(path, arch: str = 'llama', seed: int = 0) -> Path:
     return path
 
 # %% ../nbs/05_backends.ipynb #701848fe
+JSON_VERSION = 'enum-ints'   # how a JSON schema becomes a constraint (part of every backend's configuration)
+
 def bounded_integers(schema, max_values: int = 1001):
     "`schema` with every integer subschema bounded by `minimum` and `maximum` (at most `max_values` values) written as an `enum`."
     if isinstance(schema, list): return [bounded_integers(x, max_values) for x in schema]
@@ -415,7 +418,7 @@ class LlamaCppBackend(Backend):
         key = schema_key(schema)
         if key not in self._grammars:
             from llama_cpp.llama_grammar import json_schema_to_gbnf
-            gbnf = json_schema_to_gbnf(json.dumps(schema))
+            gbnf = json_schema_to_gbnf(json.dumps(bounded_integers(schema)))
             smpl = self._lc.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b'root')
             if not smpl: raise BackendError(f"llama.cpp could not compile the grammar of schema {key[:200]}")
             self._grammars[key] = smpl
