@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 import numpy as np
-from .benchmark import DATASETS, Benchmark, BenchmarkError, Scenario, data_dir, load_benchmark
-from .methods import AttributeScoresMethod, register
 from fastcore.basics import patch
+from .benchmark import DATASETS, Benchmark, Scenario, data_dir, load_benchmark
+from .methods import AttributeScoresMethod, register
 from .retrieval import DEFAULT_MODEL, Embedder, cache_dir
 
 # %% auto #0
