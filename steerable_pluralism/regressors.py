@@ -16,8 +16,8 @@ from .retrieval import DEFAULT_MODEL, Embedder, cache_dir
 
 # %% auto #0
 __all__ = ['SURFACE_FEATURES', 'LENGTH_FEATURES', 'FEATURE_SETS', 'FEATURE_VERSION', 'ALPHAS', 'WEIGHTS', 'surface_features',
-           'LlamaEmbedder', 'make_embedder', 'Featurizer', 'Heads', 'cv_mse', 'fit_heads', 'RegressorMethod',
-           'continuous_benchmark']
+           'LlamaEmbedder', 'make_embedder', 'text_key', 'Featurizer', 'Heads', 'cv_mse', 'fit_heads',
+           'RegressorMethod', 'continuous_benchmark']
 
 # %% ../nbs/17_regressors.ipynb #4ee5358a
 SURFACE_FEATURES = {
@@ -114,11 +114,15 @@ def make_embedder(spec=None):
 FEATURE_SETS = ('length', 'surface', 'embedding', 'embedding+surface')
 FEATURE_VERSION = 'f1'  # how texts become features; part of every cache key
 
+def text_key(text: str) -> str:
+    "The cache key of a text: the first 16 hex digits of its SHA-1."
+    return hashlib.sha1(text.encode('utf-8')).hexdigest()[:16]
+
 class Featurizer:
     "Per-response features of one feature set (`FEATURE_SETS`) for lists of scenarios or whole benchmarks."
     def __init__(self, features: str = 'surface', embedder=None, cache_dir: str | Path | None = None, cache: bool = True):
         if features not in FEATURE_SETS: raise ValueError(f"unknown feature set {features!r}: choose one of {list(FEATURE_SETS)}")
-        self.features, self.cache, self._cache_dir, self._memo = features, cache, cache_dir, {}
+        self.features, self.cache, self._cache_dir, self._memo, self._vectors, self._loaded = features, cache, cache_dir, {}, {}, False
         self.surface = LENGTH_FEATURES if features == 'length' else tuple(SURFACE_FEATURES) if 'surface' in features else ()
         self.embedder = make_embedder(embedder) if 'embedding' in features else None
 
@@ -128,33 +132,13 @@ class Featurizer:
     def key(self) -> str: return '__'.join(x for x in (self.features.replace('+', '-'), self.encoder, FEATURE_VERSION) if x)
     def __repr__(self): return f"Featurizer({self.key})"
 
+    @property
+    def vector_dir(self) -> Path: return cache_dir('regressors', self._cache_dir)/'embeddings'
     def embedding_path(self, benchmark: Benchmark) -> Path:
-        "Cache file of `benchmark`'s vectors: `.cache/regressors/embeddings/responses__<encoder>__<version>__<data_hash>.npz`."
-        return cache_dir('regressors', self._cache_dir)/'embeddings'/f"responses__{self.encoder}__{FEATURE_VERSION}__{benchmark.data_hash}.npz"
+        "Cache file of `benchmark`'s text vectors: `.cache/regressors/embeddings/texts__<encoder>__<version>__<data_hash>.npz`."
+        return self.vector_dir/f"texts__{self.encoder}__{FEATURE_VERSION}__{benchmark.data_hash}.npz"
 
 # %% ../nbs/17_regressors.ipynb #b7faae31
-def _encode(embedder, scenarios: Sequence[Scenario]) -> tuple[np.ndarray, np.ndarray]:
-    "Response vectors (sum of n, d) and question vectors (S, d), float16-rounded; each distinct text encoded once, in one batch."
-    texts = list(dict.fromkeys(t for s in scenarios for t in (s.prompt, *s.responses)))
-    pos, v = {t: i for i, t in enumerate(texts)}, np.asarray(embedder.encode(texts), np.float32).astype(np.float16)
-    return v[[pos[r] for s in scenarios for r in s.responses]], v[[pos[s.prompt] for s in scenarios]]
-
-def _rows(self: Featurizer, scenarios, R, Q) -> None:
-    "Memoise the feature rows of `scenarios` from their response vectors R and question vectors Q (None: no embedding)."
-    i = 0
-    for k, s in enumerate(scenarios):
-        emb = np.zeros((s.n, 0)) if R is None else np.hstack([R[i:i + s.n], np.repeat(Q[k:k + 1], s.n, 0)])
-        self._memo[s.id] = np.hstack([emb, surface_features(s.prompt, s.responses, self.surface)]).astype(np.float64)
-        i += s.n
-
-@patch
-def __call__(self: Featurizer, scenarios: Sequence[Scenario]) -> list[np.ndarray]:
-    "One (n_responses, F) array per scenario (memoised by scenario id in this process)."
-    todo = list({s.id: s for s in scenarios if s.id not in self._memo}.values())
-    if todo: _rows(self, todo, *(_encode(self.embedder, todo) if self.embedder is not None else (None, None)))
-    return [self._memo[s.id] for s in scenarios]
-
-# %% ../nbs/17_regressors.ipynb #2b51142c
 def _save_atomic(path: Path, **arrays):
     "Write an .npz so that readers see either no file or the whole file (temp file + rename)."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,24 +150,53 @@ def _save_atomic(path: Path, **arrays):
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
-def _load_vectors(path: Path, benchmark: Benchmark):
-    try:
-        with np.load(path) as z: R, Q = z['responses'], z['questions']
-    except (ValueError, OSError, KeyError, EOFError): return None  # unreadable: recompute and overwrite
-    return (R, Q) if len(Q) == len(benchmark) and len(R) == sum(s.n for s in benchmark) else None
+@patch
+def load_vectors(self: Featurizer) -> int:
+    "Read every vector file of this encoder (cache folder, then the shipped data/embeddings/) once; returns the texts known."
+    if self.cache and not self._loaded:
+        self._loaded = True
+        pattern = f"texts__{self.encoder}__{FEATURE_VERSION}__*.npz"
+        for f in [*sorted(self.vector_dir.glob(pattern)),
+                  *sorted((data_dir()/'embeddings').glob(pattern))]:
+            try:
+                with np.load(f) as z: keys, vec = z['keys'], z['vectors']
+            except (ValueError, OSError, KeyError, EOFError): continue   # unreadable: ignored, recomputed when needed
+            for k, v in zip(keys.tolist(), vec): self._vectors.setdefault(k, v)
+    return len(self._vectors)
+
+# %% ../nbs/17_regressors.ipynb #2b51142c
+def _vectors_of(self: Featurizer, texts: Sequence[str]) -> np.ndarray:
+    "float16 vectors of `texts`: known ones from memory or disk, the others encoded in one batch (each distinct text once)."
+    keys = [text_key(t) for t in texts]
+    if any(k not in self._vectors for k in keys): self.load_vectors()
+    new = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in self._vectors))
+    if new:
+        v = np.asarray(self.embedder.encode(new), np.float32).astype(np.float16)
+        self._vectors.update(zip(map(text_key, new), v))
+    return np.stack([self._vectors[k] for k in keys])
+
+@patch
+def __call__(self: Featurizer, scenarios: Sequence[Scenario]) -> list[np.ndarray]:
+    "One (n_responses, F) array per scenario: [response vector, question vector, surface features] (memoised by scenario id)."
+    todo = list({s.id: s for s in scenarios if s.id not in self._memo}.values())
+    if todo and self.embedder is not None:
+        v = _vectors_of(self, [t for s in todo for t in (s.prompt, *s.responses)])
+    i = 0
+    for s in todo:
+        emb = np.zeros((s.n, 0)) if self.embedder is None else np.hstack([v[i + 1:i + 1 + s.n], np.repeat(v[i:i + 1], s.n, 0)])
+        self._memo[s.id] = np.hstack([emb, surface_features(s.prompt, s.responses, self.surface)]).astype(np.float64)
+        i += 1 + s.n
+    return [self._memo[s.id] for s in scenarios]
 
 @patch
 def matrix(self: Featurizer, benchmark: Benchmark) -> list[np.ndarray]:
-    "Features of every scenario of `benchmark` (one array per scenario); vectors from the cache or shipped data, else encoded and cached."
-    if self.embedder is None or all(s.id in self._memo for s in benchmark): return self(benchmark.scenarios)
-    path, RQ = self.embedding_path(benchmark), None
-    for f in ([path, data_dir()/'embeddings'/path.name] if self.cache else []):
-        if RQ is None and f.exists(): RQ = _load_vectors(f, benchmark)
-    if RQ is None:
-        RQ = _encode(self.embedder, benchmark.scenarios)
-        if self.cache: _save_atomic(path, responses=RQ[0], questions=RQ[1])
-    _rows(self, benchmark.scenarios, *RQ)
-    return self(benchmark.scenarios)
+    "Features of every scenario of `benchmark`; writes its text vectors to the cache when neither it nor the shipped data has them."
+    rows = self(benchmark.scenarios)
+    path = None if self.embedder is None or not self.cache else self.embedding_path(benchmark)
+    if path is not None and not path.exists() and not (data_dir()/'embeddings'/path.name).exists():
+        texts = list(dict.fromkeys(t for s in benchmark for t in (s.prompt, *s.responses)))
+        _save_atomic(path, keys=np.array([text_key(t) for t in texts]), vectors=_vectors_of(self, texts))
+    return rows
 
 # %% ../nbs/17_regressors.ipynb #39df1972
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))

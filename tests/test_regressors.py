@@ -174,6 +174,9 @@ def test_real_minilm_on_helpsteer2_and_the_shipped_vectors():
     hs_train, hs_eval = load_benchmark('helpsteer2', 'train'), load_benchmark('helpsteer2', 'eval')
     assert Featurizer('embedding').embedding_path(hs_eval).name in {p.name for p in (rg.data_dir()/'embeddings').iterdir()}
     shipped = Featurizer('embedding').matrix(hs_eval)                          # the shipped file: no model call
+    solo = Featurizer('embedding')                                             # one scenario on its own (a store run)
+    solo.embedder.encode = lambda texts: pytest.fail(f'encoded {len(texts)} texts that are shipped')
+    np.testing.assert_array_equal(solo([hs_eval[7]])[0], shipped[7])
     few = hs_eval.subset(3)
     fz = Featurizer('embedding', cache=False)
     fresh = fz(few.scenarios)
