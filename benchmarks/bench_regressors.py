@@ -1,5 +1,5 @@
 """Learned attribute regressors on all 500 HelpSteer2 eval scenarios: fit on the train split + predict the eval split,
-each feature set from a fresh state (an empty cache folder: no fitted heads, no cached features), as on a fresh
+each feature set from a fresh state (an empty cache folder: no fitted heads, no cached vectors), as on a fresh
 clone (which ships the MiniLM vectors of both HelpSteer2 splits in data/embeddings/). Goal: each under 300 s.
 
 Prints, per feature set: seconds (fit + predict), alignment accuracy (mean ± std over targets) on all 3,124

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 from fastcore.basics import patch
+from threadpoolctl import threadpool_limits
 from .benchmark import DATASETS, Benchmark, Scenario, data_dir, load_benchmark
 from .methods import AttributeScoresMethod, register
 from .retrieval import DEFAULT_MODEL, Embedder, cache_dir
@@ -246,6 +247,7 @@ def cv_mse(Z: np.ndarray, Y: np.ndarray, groups: np.ndarray, alphas: Sequence[fl
 # %% ../nbs/17_regressors.ipynb #977796e2
 WEIGHTS = (1., 3., 10., 30.)
 
+@threadpool_limits.wrap(limits=1, user_api='blas')   # one BLAS thread: 6x faster than two on a busy 2-core machine
 def fit_heads(X: np.ndarray, Y: np.ndarray, attributes: Sequence[str], groups: Sequence | None = None,
               alphas: Sequence[float] = ALPHAS, folds: int = 5, upweight: Sequence[bool] | None = None,
               weights: Sequence[float] = WEIGHTS) -> Heads:
