@@ -22,7 +22,7 @@ __all__ = ['log', 'METHOD_MODULES', 'TARGET_SETS', 'import_method_modules', 'dat
            'run_cli', 'main']
 
 # %% ../nbs/10_experiment.ipynb #f3122733
-METHOD_MODULES = ('alignment', 'regression', 'baselines')
+METHOD_MODULES = ('alignment', 'regression', 'baselines', 'regressors')
 
 def import_method_modules(extra: Sequence[str] = ()) -> dict[str, str]:
     "Import the modules that register methods; returns `{module: reason}` for those that could not be imported."
