@@ -133,8 +133,12 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
             except Exception as e:
                 out[name] = {'skipped': f"{type(e).__name__}: {e}"}
                 log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-        rounds = schedule({n: limits[n] for n in built}, block)
+        rounds, t_run = schedule({n: limits[n] for n in built}, block), time.perf_counter()
         for b, todo in enumerate(rounds):
+            if b:   # the first rounds of a resumed run are mostly read back, so the ETA is rough
+                per = (time.perf_counter() - t_run) / b
+                log.info("round %d/%d: %.0f min per round so far, about %.1f h left", b + 1, len(rounds), per / 60,
+                         per * (len(rounds) - b) / 3600)
             for name, m in list(built.items()):
                 if name not in todo: continue
                 start, stop = todo[name]
