@@ -20,12 +20,12 @@ from .methods import parse_target_key
 __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
            'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'TARGET_SETS', 'METHOD_ORDER',
            'REGRESSION_METHODS', 'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_COLUMNS', 'PAPER_MARKERS',
-           'PAPER_NUMBERS', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
-           'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown', 'save_table',
-           'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column', 'attach_paper',
-           'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias', 'plot_accuracy_vs_n',
-           'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table', 'runtime_table',
-           'paired_table', 'default_target_sets', 'draw_all']
+           'PAPER_NUMBERS', 'ENGINES', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime',
+           'load_bias', 'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown',
+           'save_table', 'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column',
+           'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
+           'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
+           'study_table', 'runtime_table', 'paired_table', 'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
 RESULT_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'target_key', 'n_attributes',
@@ -580,6 +580,45 @@ def backbone_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequenc
     t.attrs['caption'] = _table_caption("Table 3. Backbone size: mean accuracy (%) ± std on sampled targets, sampling decoding.", d, datasets, intervals)
     return t
 
+# %% ../nbs/12_figures.ipynb #4459d831
+ENGINES = {'smollm2': 'SmolLM2-135M-Instruct (Q4_1 GGUF) on llama.cpp in process, CPU'}
+
+def _engine(backbone: str) -> str:
+    b = str(backbone)
+    if b in ENGINES: return ENGINES[b]
+    if b.startswith('llamacpp:'): return f"{b.removeprefix('llamacpp:')} on llama.cpp"
+    if b.startswith('openai:'): return f"an OpenAI-compatible server at {b.removeprefix('openai:')}"
+    return f"{b.removeprefix('transformers:')} on transformers"
+
+def study_table(intervals: pd.DataFrame, runtime: pd.DataFrame | None = None, results: pd.DataFrame | None = None,
+                protocol: str = 'paper') -> pd.DataFrame:
+    "Accuracy (%) [95 % interval] per method and target set, with scenarios, failures and seconds per scenario."
+    _check_columns(intervals, ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'accuracy', 'ci_low', 'ci_high', 'n_scenarios'), 'interval frame')
+    iv = intervals.copy()
+    iv['cell'] = [f"{100 * a:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(a) else '–' for a, lo, hi in zip(iv.accuracy, iv.ci_low, iv.ci_high)]
+    keys = ['dataset', 'backbone', 'decoding', 'method']
+    t = iv.pivot_table(index=keys, columns='target_set', values='cell', aggfunc='first').reset_index()
+    sets = [c for c in TARGET_SETS if c in t.columns]
+    t = t[keys + sets].rename(columns={c: f"{c} targets" for c in sets})
+    t = t.merge(iv.groupby(keys, as_index=False).agg(scenarios=('n_scenarios', 'max')), on=keys)
+    if results is not None and len(results):
+        t = t.merge(results.groupby(keys, as_index=False).agg(failed=('failures', 'max')), on=keys, how='left')
+    if runtime is not None and len(runtime):
+        rt = runtime.groupby(keys, as_index=False).agg(s_per_scenario=('seconds_per_scenario', 'mean'))
+        t = t.merge(rt.rename(columns={'s_per_scenario': 's / scenario'}), on=keys, how='left')
+    t = t.assign(_k=t.method.map(_method_key)).sort_values(['dataset', 'backbone', 'decoding', '_k']).drop(columns='_k')
+    ns = {k: int(v) for k, v in iv.groupby('target_set').n_targets.max().items()} if 'n_targets' in iv.columns else {}
+    level = float(iv.level.iloc[0]) if 'level' in iv.columns and len(iv) else 0.95
+    B = int(iv.n_boot.iloc[0]) if 'n_boot' in iv.columns and len(iv) else None
+    engines = '; '.join(sorted({_engine(b) for b in iv.backbone.unique()}))
+    data = ', '.join(f"{DATASET_TITLES.get(d, d)} eval" for d in sorted(iv.dataset.unique()))
+    t.attrs['caption'] = (
+        f"Alignment accuracy (%) of {engines} on {data}: mean over targets [{100 * level:g} % percentile bootstrap "
+        f"interval over scenarios{f', {B} resamples' if B else ''}]; `scenarios`: how many each method covers (first N "
+        f"of the eval split); targets: " + ', '.join(f"{k} ({v})" for k, v in ns.items()) +
+        f"; decoding {', '.join(sorted(iv.decoding.astype(str).unique()))}; the {protocol} protocol. {_tie_text(iv)}")
+    return t.reset_index(drop=True)
+
 # %% ../nbs/12_figures.ipynb #6323266c
 def runtime_table(runtime: pd.DataFrame, results: pd.DataFrame | None = None, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
     "Runtime: mean seconds per scenario per method and decoding (and dataset, backbone), with scenarios and failures from `results`."
@@ -660,6 +699,7 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
     if runtime is not None and len(runtime): tab('table_runtime', lambda: runtime_table(runtime, results, datasets))
     else: skipped['table_runtime'] = 'no runtime frame'
     if paired is not None and len(paired): tab('table_paired', lambda: paired_table(paired))
+    if intervals is not None and len(intervals): tab('table_study', lambda: study_table(intervals, runtime, results))
     out.mkdir(parents=True, exist_ok=True)
     lines = ['# Figures and tables', '']
     for n, c in captions.items():
