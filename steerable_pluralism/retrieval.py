@@ -163,6 +163,7 @@ class BertScorer:
         self.key = retrieval_key('bertscore', model, self.num_layers, prefix_space=self.prefix_space)
         self._model = self._tok = None
         self._cache: dict = {}      # token ids -> (embeddings (L, d), weights (L,))
+        self._ids: dict = {}        # text -> token ids, for the cached texts (tokenising long texts is not free)
         self.forward_texts = 0      # texts run through the model so far
 
     def __repr__(self): return f"BertScorer({self.key}, cached={len(self._cache)})"
@@ -207,7 +208,7 @@ def embed(self: BertScorer, texts: Sequence[str], cache: bool = True) -> list:
     "Per text: (embeddings (L, d) of layer `num_layers`, weights (L,): 0 on the CLS/SEP tokens, 1 elsewhere, as bert_score without idf)."
     import torch
     from bert_score.utils import bert_encode, padding
-    ids = [self.token_ids(t) for t in texts]
+    ids = [self._ids.get(t) or self.token_ids(t) for t in texts]
     todo, new = sorted(dict.fromkeys(i for i in ids if i not in self._cache), key=len, reverse=True), {}
     special = torch.tensor([self._tok.sep_token_id, self._tok.cls_token_id])
     for b in range(0, len(todo), self.batch_size):
@@ -218,7 +219,7 @@ def embed(self: BertScorer, texts: Sequence[str], cache: bool = True) -> list:
             w = (~torch.isin(torch.tensor(t), special)).float()
             new[t] = (emb[j, :len(t)].clone(), w.to(self.device))
         self.forward_texts += len(batch)
-    if cache: self._cache.update(new)
+    if cache: self._cache.update(new); self._ids.update(zip(texts, ids))
     return [new[i] if i in new else self._cache[i] for i in ids]
 
 @patch
