@@ -13,12 +13,13 @@ from .benchmark import Benchmark, Predictions, Scenario
 from .backends import Backend, Generation, from_pretrained_offline
 from .benchmark import load_benchmark
 from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, register, target_key
-from .prompts import (PROMPT_VERSION, choice_schema, get_protocol, letters, paper_orders,
+from .prompts import (PROMPT_VERSION, choice_schema, get_protocol, letters, paper_choice_user, paper_orders,
                                          prompt_aligned_messages, unaligned_messages)
 
 # %% auto #0
 __all__ = ['tiny_tokenizer', 'tiny_reward_model', 'RewardModelMethod', 'tiny_kaleido', 'fill_template', 'KaleidoMethod',
-           'implicit_bias', 'parse_choice', 'majority_vote', 'LLMChoice', 'UnalignedMethod', 'PromptAlignedMethod']
+           'implicit_bias', 'parse_choice', 'majority_vote', 'LLMChoice', 'UnalignedMethod', 'choice_prompt_text',
+           'PromptAlignedMethod']
 
 # %% ../nbs/11_baselines.ipynb #79202dcd
 def _device_dtype(device=None, dtype=None):
@@ -322,12 +323,20 @@ def _unaligned(backend=None, samples: int = 1, temperature=None, seed: int = 0, 
                            protocol=protocol)
 
 # %% ../nbs/11_baselines.ipynb #369d04af
+def choice_prompt_text(question: str, shown: Sequence[str], attribute: str | None = None) -> str:
+    "The text BERTScore compares for the choice baselines (the authors' `baseline_prompt`, whatever the protocol's wording)."
+    return paper_choice_user(question, shown)
+
 class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
     "Target-dependent baseline: the target in words in the system prompt; zero-shot or with `k` oracle-answered examples."
     def __init__(self, backend, dataset: str = 'helpsteer2', k: int = 0, train: Benchmark | None = None, samples: int = 1,
                  temperature: float | None = None, seed: int = 0, max_tokens: int | None = None,
-                 max_reasoning_chars: int | None = None, embedder=None, protocol=None):
+                 max_reasoning_chars: int | None = None, embedder=None, protocol=None, similarity='cosine',
+                 bertscore_model=None, bertscore_layers: int | None = None):
         if not isinstance(k, (int, np.integer)) or k < 0: raise ValueError(f"k must be an integer >= 0, got {k!r}")
+        from steerable_pluralism.retrieval import retrieval_key
+        self.similarity, self.bertscore_model, self.bertscore_layers = similarity, bertscore_model, bertscore_layers
+        self._retrieval = retrieval_key(similarity, bertscore_model, bertscore_layers) if k else None   # checked now
         self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars, protocol)
         self.dataset, self.k, self.embedder = dataset, int(k), embedder
         self.name = 'prompt-aligned-fewshot' if k else 'prompt-aligned'
@@ -336,22 +345,24 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
 
     def config(self):
         return {'name': self.name, 'dataset': self.dataset, 'k': self.k, **self._llm_config(),
-                **({'train': self.train.data_hash} if self.k else {})}
+                **({'train': self.train.data_hash} if self.k else {}),
+                **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {})}
 
-    def examples(self, scenario: Scenario) -> list[Scenario]:
-        "The `k` train scenarios most similar to `scenario`, most similar first (none when zero-shot); ties as the protocol sorts them."
+    def examples(self, scenario: Scenario, order=None) -> list[Scenario]:
+        "The `k` train scenarios most similar to `scenario` (shown in `order`), most similar first (none when zero-shot); ties as the protocol sorts them."
         if not self.k: return []
         if self._index is None:
             from steerable_pluralism.retrieval import example_index
-            self._index = example_index(self.train, self.embedder)
-        return self._index.nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first')
+            self._index = example_index(self.train, self.embedder, similarity=self.similarity, bertscore_model=self.bertscore_model,
+                                        bertscore_layers=self.bertscore_layers, prompt_text=choice_prompt_text)
+        return self._index.nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
         return prompt_aligned_messages(scenario, target, self.dataset, examples=examples, order=order,
                                        max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
 
     def choose(self, scenario, target):
-        ex = self.examples(scenario)
+        ex = self.examples(scenario, order=self._orders(scenario, target_key(target))[0])   # the order BERTScore compares
         while ex and not self._fits(self.messages(scenario, target, ex)): ex = ex[:-1]
         if not self._fits(self.messages(scenario, target, ex)): return self._too_long(scenario, self.messages(scenario, target, ex))
         return self._decide(scenario, lambda o: self.messages(scenario, target, ex, order=o), salt=target_key(target),
@@ -365,6 +376,8 @@ def _prompt_aligned(backend=None, dataset: str = 'helpsteer2', samples: int = 1,
 
 @register('prompt-aligned-fewshot')
 def _prompt_aligned_fewshot(backend=None, dataset: str = 'helpsteer2', train=None, k: int | None = 5, samples: int = 1,
-                            temperature=None, seed: int = 0, max_tokens=None, embedder=None, protocol=None, **_):
+                            temperature=None, seed: int = 0, max_tokens=None, embedder=None, protocol=None,
+                            similarity='cosine', bertscore_model=None, bertscore_layers=None, **_):
     return PromptAlignedMethod(backend, dataset, k=5 if k is None else k, train=train, samples=samples or 1,
-                               temperature=temperature, seed=seed, max_tokens=max_tokens, embedder=embedder, protocol=protocol)
+                               temperature=temperature, seed=seed, max_tokens=max_tokens, embedder=embedder, protocol=protocol,
+                               similarity=similarity, bertscore_model=bertscore_model, bertscore_layers=bertscore_layers)

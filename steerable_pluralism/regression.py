@@ -10,11 +10,11 @@ import numpy as np
 from .benchmark import DATASETS, Benchmark, Scenario, load_benchmark
 from .methods import AttributeScoresMethod, register
 from fastcore.basics import patch
-from .prompts import (PROMPT_VERSION, get_protocol, letters, paper_orders, regression_messages,
-                                         regression_schema, shorten)
+from .prompts import (PROMPT_VERSION, get_protocol, letters, paper_orders, paper_regression_user,
+                                         regression_messages, regression_schema, shorten)
 
 # %% auto #0
-__all__ = ['parse_answer', 'RegressionMethod', 'score_unit']
+__all__ = ['parse_answer', 'regression_prompt_text', 'RegressionMethod', 'score_unit']
 
 # %% ../nbs/08_regression.ipynb #119682a9
 def parse_answer(text: str, n: int) -> dict[str, tuple[float, str]] | None:
@@ -43,13 +43,18 @@ def _with_text(s: Scenario, field, text: str) -> Scenario:
     rs = list(s.responses); rs[field] = text
     return dataclasses.replace(s, responses=tuple(rs))
 
+def regression_prompt_text(question: str, shown: Sequence[str], attribute: str) -> str:
+    "The text BERTScore compares for regression (the authors' `comparative_regression_prompt`, whatever the protocol's wording)."
+    return paper_regression_user(question, shown, attribute, comparative=True)
+
 class RegressionMethod(AttributeScoresMethod):
     "LLM regression of attribute scores (0–100 → [0, 1]): comparative or not, few-shot or zero-shot, greedy or self-consistency."
     def __init__(self, backend='smollm2', attributes: Sequence[str] | None = None, train: Benchmark | None = None,
                  comparative: bool = True, k: int = 5, samples: int = 1, temperature: float | None = None,
                  seed: int = 0, max_tokens: int | None = None, max_retries: int = 2, context_budget: int | None = None,
                  max_reasoning_chars: int | None = None, min_examples: int = 1, min_text_chars: int = 200,
-                 index=None, dataset: str | None = None, name: str | None = None, protocol=None):
+                 index=None, dataset: str | None = None, name: str | None = None, protocol=None, similarity='cosine',
+                 bertscore_model=None, bertscore_layers: int | None = None):
         if isinstance(backend, str):
             from steerable_pluralism.backends import load_backend
             backend = load_backend(backend)
@@ -70,6 +75,10 @@ class RegressionMethod(AttributeScoresMethod):
         self.min_examples, self.min_text_chars = int(min_examples), int(min_text_chars)
         if self.protocol.retry == 'none': self.max_retries = 0
         self._index, self.dataset = index, dataset or (train.name if train is not None else None)
+        self.similarity, self.bertscore_model, self.bertscore_layers = similarity, bertscore_model, bertscore_layers
+        if self.k and index is None:   # checks the similarity name and layer now, without loading a model
+            from steerable_pluralism.retrieval import retrieval_key
+            self._retrieval = retrieval_key(similarity, bertscore_model, bertscore_layers)
         self.name = name or f"{'comparative' if self.comparative else 'noncomparative'}-{'fewshot' if self.k else 'zeroshot'}"
         self._orders: dict = {}
 
@@ -109,26 +118,28 @@ class RegressionMethod(AttributeScoresMethod):
     def _pool_config(self) -> dict:
         "The few-shot pool and how examples are retrieved from it (None when zero-shot)."
         if not self.k: return {'train': None, 'retrieval': None}
-        from steerable_pluralism.retrieval import DEFAULT_MODEL, TEXT_VERSION
+        from steerable_pluralism.retrieval import TEXT_VERSION
         idx, train = self._index, self.train
-        if idx is None: return {'train': train.data_hash, 'retrieval': f"{DEFAULT_MODEL}/{TEXT_VERSION}"}
+        if hasattr(self, '_retrieval'): return {'train': train.data_hash, 'retrieval': self._retrieval}
         emb, pool = getattr(idx, 'embedder', None), getattr(idx, 'train', train)
-        return {'train': pool.data_hash if pool is not None else None,
-                'retrieval': f"{emb.model_name}/{TEXT_VERSION}" if emb is not None else type(idx).__name__}
+        retrieval = getattr(idx, 'retrieval', None) or (f"{emb.model_name}/{TEXT_VERSION}" if emb is not None else type(idx).__name__)
+        return {'train': pool.data_hash if pool is not None else None, 'retrieval': retrieval}
 
     @property
     def index(self):
         "The example index over the train split (built on first use)."
         if self._index is None:
             from steerable_pluralism.retrieval import example_index
-            self._index = example_index(self.train)
+            self._index = example_index(self.train, similarity=self.similarity, bertscore_model=self.bertscore_model,
+                                        bertscore_layers=self.bertscore_layers, prompt_text=regression_prompt_text)
         return self._index
 
     def examples(self, scenario: Scenario, attribute: str) -> list[Scenario]:
         "The few-shot examples of a unit (none when zero-shot): one per level in level order (`paper`), or the `k` most similar."
         if not self.k: return []
-        if self.protocol.selection == 'levels': return list(self.index.select_levels(scenario, attribute))
-        return list(self.index.select(scenario, attribute, self.k))
+        order = self.orders(scenario, attribute)[0] if self.comparative else None   # what BERTScore compares (cosine ignores it)
+        if self.protocol.selection == 'levels': return list(self.index.select_levels(scenario, attribute, order=order))
+        return list(self.index.select(scenario, attribute, self.k, order=order))
 
     def answer_tokens(self, n_responses: int) -> int:
         "`max_tokens` of one answer: given, or the longest answer the schema allows (a token per reasoning character)."
@@ -252,13 +263,14 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
 def _factory(comparative: bool, fewshot: bool):
     def make(backend='smollm2', dataset='helpsteer2', attributes=None, train=None, k=5, samples=1, temperature=None,
              seed=0, max_tokens=None, max_retries=2, context_budget=None, max_reasoning_chars=None, index=None,
-             protocol=None, **_):
+             protocol=None, similarity='cosine', bertscore_model=None, bertscore_layers=None, **_):
         if fewshot and train is None and index is None: train = load_benchmark(dataset, 'train')
         return RegressionMethod(backend, attributes, train=train if fewshot else None, comparative=comparative,
                                 k=k if fewshot else 0, samples=samples, temperature=temperature, seed=seed,
                                 max_tokens=max_tokens, max_retries=max_retries, context_budget=context_budget,
                                 max_reasoning_chars=max_reasoning_chars, index=index if fewshot else None, dataset=dataset,
-                                protocol=protocol)
+                                protocol=protocol, similarity=similarity, bertscore_model=bertscore_model,
+                                bertscore_layers=bertscore_layers)
     return make
 
 for _name, _comp, _few in [('comparative-fewshot', True, True), ('comparative-zeroshot', True, False),

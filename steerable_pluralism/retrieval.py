@@ -8,11 +8,13 @@ import hashlib, os, re, tempfile
 from pathlib import Path
 from typing import Sequence
 import numpy as np
+from fastcore.basics import patch
 from .benchmark import Benchmark, Scenario, data_dir
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'TEXT_VERSION', 'RetrievalError', 'cache_dir', 'Embedder', 'ExampleIndex', 'FakeEmbedder',
-           'example_index', 'select_examples']
+__all__ = ['DEFAULT_MODEL', 'TEXT_VERSION', 'BERTSCORE_MODEL', 'RetrievalError', 'cache_dir', 'Embedder', 'bertscore_num_layers',
+           'retrieval_key', 'BertScorer', 'tiny_bert_model', 'bert_scorer', 'ExampleIndex', 'FakeEmbedder',
+           'FakeScorer', 'example_index', 'select_examples']
 
 # %% ../nbs/06_retrieval.ipynb #048b78f1
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -125,15 +127,177 @@ def _save_atomic(path: Path, arr: np.ndarray):
         Path(tmp).unlink(missing_ok=True); raise
 
 # %% ../nbs/06_retrieval.ipynb #403e41c9
-class ExampleIndex:
-    "Few-shot example selection from `train` by embedding similarity, covering every label level of an attribute."
-    def __init__(self, train: Benchmark, embedder: Embedder | None = None):
-        if len(train) == 0: raise RetrievalError("ExampleIndex needs a non-empty train split as its pool")
-        self.train, self.embedder = train, embedder if embedder is not None else Embedder()
-        self.vectors = self.embedder.embed(train)
-        self._pos, self._queries, self._covers = {s.id: i for i, s in enumerate(train)}, {}, {}
+BERTSCORE_MODEL = 'roberta-large'   # bert_score's model for lang='en'
 
-    def __repr__(self): return f"ExampleIndex({self.train!r}, {self.embedder!r})"
+def bertscore_num_layers(model=BERTSCORE_MODEL, num_layers: int | None = None) -> int:
+    "The layer BERTScore reads: `num_layers`, else bert_score's tuned default for `model` (roberta-large: 17)."
+    if num_layers is not None:
+        if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+            raise RetrievalError(f"bertscore_layers must be an integer >= 1, got {num_layers!r}")
+        return int(num_layers)
+    try: from bert_score.utils import model2layers
+    except ImportError: raise RetrievalError("BERTScore similarity needs the package `bert-score`: `pip install bert-score`") from None
+    for name in (str(model), Path(str(model)).name):   # a hub id, or a local folder named after one
+        if name in model2layers: return int(model2layers[name])
+    raise RetrievalError(f"bert_score has no default layer for {str(model)!r}: pass bertscore_layers=N "
+                         f"(e.g. 17 for a copy of roberta-large)")
+
+def retrieval_key(similarity='cosine', bertscore_model=None, bertscore_layers=None, embedder=None,
+                  prefix_space: bool = True) -> str:
+    "How examples are ranked, as hashed into the methods' configuration (the cosine key is the project's historical one)."
+    if similarity == 'cosine':
+        return f"{embedder.model_name if embedder is not None else DEFAULT_MODEL}/{TEXT_VERSION}"
+    if similarity == 'bertscore':
+        m = bertscore_model or BERTSCORE_MODEL
+        return f"bertscore:{_model_name(m)}/L{bertscore_num_layers(m, bertscore_layers)}" + ('' if prefix_space else '/no-prefix-space')
+    if isinstance(similarity, str): raise RetrievalError(f"similarity={similarity!r}: use 'cosine' or 'bertscore'")
+    return getattr(similarity, 'key', type(similarity).__name__)
+
+# %% ../nbs/06_retrieval.ipynb #ffc9c694
+class BertScorer:
+    "BERTScore F1 as `bert_score.score(cands, refs, model_type, num_layers)` computes it (no idf, no rescaling); candidate embeddings cached."
+    def __init__(self, model=BERTSCORE_MODEL, num_layers: int | None = None, device: str | None = None,
+                 batch_size: int = 64, prefix_space: bool = True):
+        self.model_id, self.num_layers = str(model), bertscore_num_layers(model, num_layers)
+        self.batch_size, self.prefix_space, self._device = int(batch_size), bool(prefix_space), device
+        self.key = retrieval_key('bertscore', model, self.num_layers, prefix_space=self.prefix_space)
+        self._model = self._tok = None
+        self._cache: dict = {}      # token ids -> (embeddings (L, d), weights (L,))
+        self._ids: dict = {}        # text -> token ids, for the cached texts (tokenising long texts is not free)
+        self.forward_texts = 0      # texts run through the model so far
+
+    def __repr__(self): return f"BertScorer({self.key}, cached={len(self._cache)})"
+
+    def _load(self):
+        if self._model is not None: return
+        import torch
+        from transformers import AutoModel, AutoTokenizer, GPT2Tokenizer, RobertaTokenizer
+        from steerable_pluralism.backends import BackendError, from_pretrained_offline
+        try: tok, model = from_pretrained_offline(AutoTokenizer, self.model_id, use_fast=False), from_pretrained_offline(AutoModel, self.model_id)
+        except BackendError as e:
+            raise RetrievalError(f"BERTScore model {self.model_id!r} cannot be loaded offline; pass bertscore_model=LOCAL_PATH "
+                                 f"(a copy of roberta-large for the paper's setting) or use similarity='cosine'. ({e})") from e
+        body = model.encoder if hasattr(model, 'encoder') and hasattr(model, 'decoder') else model
+        for path in ('encoder.layer', 'layer', 'transformer.layer', 'layers', 'encoder.block'):   # bert_score's get_model
+            owner, name = (body, path) if '.' not in path else (getattr(body, path.split('.')[0], None), path.split('.')[1])
+            if isinstance(getattr(owner, name, None), torch.nn.ModuleList): break
+        else: raise RetrievalError(f"BERTScore: cannot find the layers of {type(model).__name__}: use a BERT/RoBERTa-type model")
+        layers = getattr(owner, name)
+        if self.num_layers > len(layers):
+            raise RetrievalError(f"bertscore_layers={self.num_layers} but {self.model_id} has {len(layers)} layers")
+        setattr(owner, name, torch.nn.ModuleList(list(layers)[:self.num_layers]))
+        self.device = self._device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        self._model, self._tok = body.eval().to(self.device), tok
+        self._bytelevel = isinstance(tok, (GPT2Tokenizer, RobertaTokenizer)) and not getattr(tok, 'add_prefix_space', False)
+        n = tok.model_max_length   # unset (a huge number): the position embeddings decide (RoBERTa's start at 2)
+        pos = getattr(body.config, 'max_position_embeddings', 512) - (2 if 'roberta' in body.config.model_type else 0)
+        self.max_length = int(n if n < 10**6 else pos)
+
+# %% ../nbs/06_retrieval.ipynb #59246010
+@patch
+def token_ids(self: BertScorer, text: str) -> tuple[int, ...]:
+    "bert_score's `sent_encode` as it ran under transformers 4: stripped, special tokens, cut at `max_length`, a space before byte-level text."
+    self._load()
+    text = text.strip()
+    if not text: return (self._tok.cls_token_id, self._tok.sep_token_id)   # bert_score: build_inputs_with_special_tokens([])
+    if self.prefix_space and self._bytelevel: text = ' ' + text
+    return tuple(self._tok.encode(text, add_special_tokens=True, max_length=self.max_length, truncation=True))
+
+@patch
+def embed(self: BertScorer, texts: Sequence[str], cache: bool = True) -> list:
+    "Per text: (embeddings (L, d) of layer `num_layers`, weights (L,): 0 on the CLS/SEP tokens, 1 elsewhere, as bert_score without idf)."
+    import torch
+    from bert_score.utils import bert_encode, padding
+    ids = [self._ids.get(t) or self.token_ids(t) for t in texts]
+    todo, new = sorted(dict.fromkeys(i for i in ids if i not in self._cache), key=len, reverse=True), {}
+    special = torch.tensor([self._tok.sep_token_id, self._tok.cls_token_id])
+    for b in range(0, len(todo), self.batch_size):
+        batch = todo[b:b + self.batch_size]
+        x, lens, mask = padding([list(t) for t in batch], self._tok.pad_token_id)
+        emb = bert_encode(self._model, x.to(self.device), attention_mask=mask.to(self.device))
+        for j, t in enumerate(batch):
+            w = (~torch.isin(torch.tensor(t), special)).float()
+            new[t] = (emb[j, :len(t)].clone(), w.to(self.device))
+        self.forward_texts += len(batch)
+    if cache: self._cache.update(new); self._ids.update(zip(texts, ids))
+    return [new[i] if i in new else self._cache[i] for i in ids]
+
+@patch
+def f1(self: BertScorer, query: str, candidates: Sequence[str]) -> np.ndarray:
+    "F1 of `query` against each candidate, float32 (N,): `bert_score.score([query] * N, candidates, ...)[2]`."
+    import torch
+    from torch.nn.utils.rnn import pad_sequence
+    from bert_score.utils import greedy_cos_idf
+    candidates = list(candidates)
+    if not candidates: raise RetrievalError("BertScorer.f1 got no candidates: pass a non-empty list of texts")
+    (qe, qw), = self.embed([query], cache=False)   # queries are not kept: only their scores (by the index)
+    refs, out = self.embed(candidates), []
+    with torch.no_grad():
+        for b in range(0, len(refs), self.batch_size):   # bert_score's batches: refs padded with 2.0, masked
+            chunk = refs[b:b + self.batch_size]; n = len(chunk)
+            lens = torch.tensor([len(w) for _, w in chunk])
+            re = pad_sequence([e for e, _ in chunk], batch_first=True, padding_value=2.0)
+            rw = pad_sequence([w for _, w in chunk], batch_first=True)
+            rm = (torch.arange(int(lens.max()))[None] < lens[:, None]).to(re.device)
+            hm = torch.ones(n, len(qw), dtype=torch.bool, device=qe.device)
+            _, _, F = greedy_cos_idf(re, rm, rw, qe.expand(n, -1, -1).clone(), hm, qw.expand(n, -1).clone())
+            out.append(F.float().cpu())
+    return torch.cat(out).numpy()
+
+# %% ../nbs/06_retrieval.ipynb #f4a500db
+def tiny_bert_model(path, seed: int = 0, max_length: int = 256, add_prefix_space: bool = False) -> Path:
+    "Save a tiny random RoBERTa (3 layers, width 32; a byte-level tokenizer with roberta's special tokens) to `path`, for tests."
+    import json, torch
+    from tokenizers import pre_tokenizers
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    vocab = {t: i for i, t in enumerate(['<s>', '<pad>', '</s>', '<unk>', *sorted(pre_tokenizers.ByteLevel.alphabet()), '<mask>'])}
+    (path/'vocab.json').write_text(json.dumps(vocab)); (path/'merges.txt').write_text('#version: 0.2\n')
+    tok = RobertaTokenizer(str(path/'vocab.json'), str(path/'merges.txt'), model_max_length=max_length,
+                           add_prefix_space=add_prefix_space)
+    cfg = RobertaConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=max_length + 2, pad_token_id=1, bos_token_id=0,
+                        eos_token_id=2)
+    torch.manual_seed(seed)
+    RobertaModel(cfg).save_pretrained(path); tok.save_pretrained(path)
+    return path
+
+# %% ../nbs/06_retrieval.ipynb #b0d7be0c
+_SCORERS: dict = {}
+
+def bert_scorer(model=None, num_layers: int | None = None, **opts) -> BertScorer:
+    "The process's `BertScorer` for `model` and layer (built once: every index and method shares its model and cache)."
+    model = str(model or BERTSCORE_MODEL)
+    key = (model, bertscore_num_layers(model, num_layers), tuple(sorted(opts.items())))
+    if key not in _SCORERS: _SCORERS[key] = BertScorer(model, num_layers, **opts)
+    return _SCORERS[key]
+
+class ExampleIndex:
+    "Few-shot example selection from `train` by similarity (MiniLM cosine, or BERTScore F1 of formatted prompts)."
+    def __init__(self, train: Benchmark, embedder: Embedder | None = None, similarity='cosine', bertscore_model=None,
+                 bertscore_layers: int | None = None, prompt_text=None):
+        if len(train) == 0: raise RetrievalError("ExampleIndex needs a non-empty train split as its pool")
+        self.train, self.prompt_text, self.scorer, self.embedder, self.vectors = train, prompt_text, None, None, None
+        self._pos, self._queries, self._covers, self._sims, self._texts = {s.id: i for i, s in enumerate(train)}, {}, {}, {}, {}
+        if similarity == 'cosine':
+            self.embedder = embedder if embedder is not None else Embedder()
+            self.vectors = self.embedder.embed(train)
+        else:
+            retrieval_key(similarity, bertscore_model, bertscore_layers)          # checks the name and the layer
+            self.scorer = bert_scorer(bertscore_model, bertscore_layers) if similarity == 'bertscore' else similarity
+            if not callable(getattr(self.scorer, 'f1', None)):
+                raise RetrievalError(f"similarity={similarity!r}: use 'cosine', 'bertscore', or an object with .f1(query, candidates)")
+            if prompt_text is None:
+                raise RetrievalError("BERTScore compares formatted prompts: pass prompt_text=f(question, shown_responses, attribute) "
+                                     "-> str (regression.regression_prompt_text, baselines.choice_prompt_text)")
+        self.similarity = 'cosine' if self.scorer is None else 'bertscore'
+
+    def __repr__(self): return f"ExampleIndex({self.train!r}, {self.embedder if self.scorer is None else self.scorer!r})"
+
+    @property
+    def retrieval(self) -> str:
+        "What ranks the examples (hashed into the methods' configuration)."
+        return retrieval_key('cosine', embedder=self.embedder) if self.scorer is None else self.scorer.key
 
     def covers(self, attribute: str) -> np.ndarray:
         "(S, L) bool: train scenario `s` has a response whose `attribute` label is level `l` of `train.levels`."
@@ -145,8 +309,8 @@ class ExampleIndex:
         return self._covers[attribute]
 
     def add_queries(self, benchmark: Benchmark):
-        "Embed every scenario of `benchmark` (through the disk cache) for later `select` calls."
-        self._queries.update(zip(benchmark.ids, self.embedder.embed(benchmark)))
+        "Embed every scenario of `benchmark` (through the disk cache) for later `select` calls (cosine only)."
+        if self.scorer is None: self._queries.update(zip(benchmark.ids, self.embedder.embed(benchmark)))
         return self
 
     def query_vector(self, scenario: Scenario) -> np.ndarray:
@@ -155,55 +319,78 @@ class ExampleIndex:
         v = self._queries[scenario.id] = self.embedder.embed_scenarios([scenario])[0]
         return v
 
-    def similarities(self, scenario: Scenario) -> np.ndarray:
-        "Cosine similarity of `scenario` to every train scenario, shape (S,)."
-        return self.vectors @ self.query_vector(scenario)
+# %% ../nbs/06_retrieval.ipynb #6fffb547
+@patch
+def candidate_texts(self: ExampleIndex, attribute: str | None = None) -> list[str]:
+    "The train scenarios' formatted prompts for `attribute` (BERTScore's candidates), responses in their original order."
+    if attribute not in self._texts:
+        self._texts[attribute] = [self.prompt_text(s.prompt, list(s.responses), attribute) for s in self.train]
+    return self._texts[attribute]
 
-    def ranked(self, scenario: Scenario, ties: str = 'first') -> np.ndarray:
-        """Train positions by similarity to `scenario`, most similar first, never the scenario itself. Equal similarities
-        keep train order (`ties='first'`) or reverse it (`'last'`: the authors' ascending sort, then reversed)."""
-        sims = self.similarities(scenario)
-        if ties == 'first': order = np.argsort(-sims, kind='stable')
-        elif ties == 'last': order = np.argsort(sims, kind='stable')[::-1]
-        else: raise RetrievalError(f"ties={ties!r}: use 'first' or 'last'")
-        return order[order != self._pos.get(scenario.id, -1)]
+@patch
+def similarities(self: ExampleIndex, scenario: Scenario, attribute: str | None = None, order=None) -> np.ndarray:
+    "Similarity of `scenario` to every train scenario, (S,): cosine of the vectors, or BERTScore F1 of the formatted prompts."
+    if self.scorer is None: return self.vectors @ self.query_vector(scenario)
+    order = list(range(scenario.n)) if order is None else [int(i) for i in order]
+    if sorted(order) != list(range(scenario.n)):
+        raise RetrievalError(f"order={order} is not a permutation of the {scenario.n} responses of scenario {scenario.id}")
+    key = (scenario.id, attribute, tuple(order))
+    if key not in self._sims:
+        query = self.prompt_text(scenario.prompt, [scenario.responses[i] for i in order], attribute)
+        self._sims[key] = np.asarray(self.scorer.f1(query, self.candidate_texts(attribute)))
+    return self._sims[key]
 
-    def nearest(self, scenario: Scenario, k: int, ties: str = 'first') -> list[Scenario]:
-        "The `k` train scenarios most similar to `scenario` (no label-level covering), most similar first."
-        return [self.train[int(i)] for i in self.ranked(scenario, ties)[:k]]
+@patch
+def ranked(self: ExampleIndex, scenario: Scenario, ties: str = 'first', attribute: str | None = None, order=None) -> np.ndarray:
+    """Train positions by similarity to `scenario`, most similar first, never the scenario itself. Equal similarities
+    keep train order (`ties='first'`) or reverse it (`'last'`: the authors' ascending sort, then reversed)."""
+    sims = self.similarities(scenario, attribute, order)
+    if ties == 'first': order = np.argsort(-sims, kind='stable')
+    elif ties == 'last': order = np.argsort(sims, kind='stable')[::-1]
+    else: raise RetrievalError(f"ties={ties!r}: use 'first' or 'last'")
+    return order[order != self._pos.get(scenario.id, -1)]
 
-    def select_levels(self, scenario: Scenario, attribute: str) -> list[Scenario]:
-        """The authors' rule (`get_icl_dialog`): for each label level of `attribute` present in the pool, ascending, the
-        most similar train scenario with a response at that level; a scenario already chosen is not chosen again (that
-        level then adds no example). Examples come in level order; ties in similarity as in their sort (`ties='last'`)."""
-        cov, order = self.covers(attribute), self.ranked(scenario, ties='last')
-        chosen = []
-        for l in np.argsort(self.train.levels, kind='stable'):
-            has = cov[order, l]
-            if not has.any(): continue
-            i = int(order[np.argmax(has)])
-            if i not in chosen: chosen.append(i)
-        return [self.train[i] for i in chosen]
+@patch
+def nearest(self: ExampleIndex, scenario: Scenario, k: int, ties: str = 'first', order=None, attribute: str | None = None) -> list[Scenario]:
+    "The `k` train scenarios most similar to `scenario` (no label-level covering), most similar first."
+    return [self.train[int(i)] for i in self.ranked(scenario, ties, attribute, order)[:k]]
 
-    def select_scored(self, scenario: Scenario, attribute: str, k: int = 5) -> list[tuple[Scenario, float]]:
-        "`select`, with each example's cosine similarity: [(scenario, similarity)], most similar first."
-        if not isinstance(k, (int, np.integer)) or k < 0: raise RetrievalError(f"k must be an integer >= 0, got {k!r}")
-        cov, sims = self.covers(attribute), self.similarities(scenario)
-        order = self.ranked(scenario)
-        cov, k = cov[order], min(k, len(order))
-        taken, chosen = np.zeros(len(order), bool), []
-        uncovered = cov.any(0)                         # the levels this pool can provide
-        while len(chosen) < k and uncovered.any():
-            new = (cov & uncovered).sum(1) * ~taken
-            if not new.any(): break
-            i = int(np.argmax(new > 0)) if uncovered.sum() <= k - len(chosen) else int(np.argmax(new))
-            taken[i] = True; chosen.append(i); uncovered &= ~cov[i]
-        for i in np.flatnonzero(~taken)[:k - len(chosen)]: chosen.append(int(i))
-        return [(self.train[int(order[i])], float(sims[order[i]])) for i in sorted(chosen)]
+# %% ../nbs/06_retrieval.ipynb #c98f35fa
+@patch
+def select_levels(self: ExampleIndex, scenario: Scenario, attribute: str, order=None) -> list[Scenario]:
+    """The authors' rule (`get_icl_dialog`): for each label level of `attribute` present in the pool, ascending, the
+    most similar train scenario with a response at that level; a scenario already chosen is not chosen again (that
+    level then adds no example). Examples come in level order; ties in similarity as in their sort (`ties='last'`)."""
+    cov, ranking = self.covers(attribute), self.ranked(scenario, 'last', attribute, order)
+    chosen = []
+    for l in np.argsort(self.train.levels, kind='stable'):
+        has = cov[ranking, l]
+        if not has.any(): continue
+        i = int(ranking[np.argmax(has)])
+        if i not in chosen: chosen.append(i)
+    return [self.train[i] for i in chosen]
 
-    def select(self, scenario: Scenario, attribute: str, k: int = 5) -> list[Scenario]:
-        "`k` train scenarios most similar to `scenario`, every level of `attribute` covered where the pool allows; most similar first."
-        return [s for s, _ in self.select_scored(scenario, attribute, k)]
+@patch
+def select_scored(self: ExampleIndex, scenario: Scenario, attribute: str, k: int = 5, order=None) -> list[tuple[Scenario, float]]:
+    "`select`, with each example's similarity: [(scenario, similarity)], most similar first."
+    if not isinstance(k, (int, np.integer)) or k < 0: raise RetrievalError(f"k must be an integer >= 0, got {k!r}")
+    cov, sims = self.covers(attribute), self.similarities(scenario, attribute, order)
+    ranking = self.ranked(scenario, 'first', attribute, order)
+    cov, k = cov[ranking], min(k, len(ranking))
+    taken, chosen = np.zeros(len(ranking), bool), []
+    uncovered = cov.any(0)                         # the levels this pool can provide
+    while len(chosen) < k and uncovered.any():
+        new = (cov & uncovered).sum(1) * ~taken
+        if not new.any(): break
+        i = int(np.argmax(new > 0)) if uncovered.sum() <= k - len(chosen) else int(np.argmax(new))
+        taken[i] = True; chosen.append(i); uncovered &= ~cov[i]
+    for i in np.flatnonzero(~taken)[:k - len(chosen)]: chosen.append(int(i))
+    return [(self.train[int(ranking[i])], float(sims[ranking[i]])) for i in sorted(chosen)]
+
+@patch
+def select(self: ExampleIndex, scenario: Scenario, attribute: str, k: int = 5, order=None) -> list[Scenario]:
+    "`k` train scenarios most similar to `scenario`, every level of `attribute` covered where the pool allows; most similar first."
+    return [s for s, _ in self.select_scored(scenario, attribute, k, order)]
 
 # %% ../nbs/06_retrieval.ipynb #6121cf23
 class FakeEmbedder(Embedder):
@@ -216,15 +403,27 @@ class FakeEmbedder(Embedder):
     def embed(self, benchmark, cache=False): return self.embed_scenarios(benchmark.scenarios)
 
 # %% ../nbs/06_retrieval.ipynb #b714a17c
+class FakeScorer:
+    "For tests: a BERTScore stand-in whose F1 is `f(query, candidate)`; records every query it scores."
+    key = 'fake-bertscore'
+    def __init__(self, f): self.f, self.queries = f, []
+    def f1(self, query: str, candidates: Sequence[str]) -> np.ndarray:
+        self.queries.append(query)
+        return np.array([self.f(query, c) for c in candidates], np.float32)
+
+# %% ../nbs/06_retrieval.ipynb #c5f88049
 _INDEXES: dict = {}
 
-def example_index(train: Benchmark, embedder: Embedder | None = None) -> ExampleIndex:
-    "The `ExampleIndex` of `train`, built once per process (and embedder): every method shares it and its model."
-    key = (id(embedder) if embedder is not None else DEFAULT_MODEL, train.data_hash)
-    if key not in _INDEXES: _INDEXES[key] = ExampleIndex(train, embedder)
+def example_index(train: Benchmark, embedder: Embedder | None = None, similarity='cosine', bertscore_model=None,
+                  bertscore_layers: int | None = None, prompt_text=None) -> ExampleIndex:
+    "The `ExampleIndex` of `train`, built once per process (and similarity): every method shares it and its model."
+    if similarity == 'cosine': key = (id(embedder) if embedder is not None else DEFAULT_MODEL, train.data_hash)
+    else: key = (retrieval_key(similarity, bertscore_model, bertscore_layers), None if isinstance(similarity, str) else id(similarity),
+                 prompt_text, train.data_hash)
+    if key not in _INDEXES: _INDEXES[key] = ExampleIndex(train, embedder, similarity, bertscore_model, bertscore_layers, prompt_text)
     return _INDEXES[key]
 
 def select_examples(scenario: Scenario, attribute: str, train: Benchmark, k: int = 5,
-                    embedder: Embedder | None = None) -> list[Scenario]:
-    "`ExampleIndex(train, embedder).select(scenario, attribute, k)` with the index kept in memory."
-    return example_index(train, embedder).select(scenario, attribute, k)
+                    embedder: Embedder | None = None, **index_opts) -> list[Scenario]:
+    "`ExampleIndex(train, embedder, **index_opts).select(scenario, attribute, k)` with the index kept in memory."
+    return example_index(train, embedder, **index_opts).select(scenario, attribute, k)

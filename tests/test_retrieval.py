@@ -2,9 +2,9 @@
 import os
 import numpy as np
 import pytest
-from steerable_pluralism.benchmark import Benchmark, Scenario, load_benchmark, HELPSTEER2_LEVELS
-from steerable_pluralism.retrieval import (Embedder, ExampleIndex, FakeEmbedder, RetrievalError, TEXT_VERSION,
-                                           cache_dir, select_examples)
+from steerable_pluralism.benchmark import Benchmark, Scenario, load_benchmark, HELPSTEER2_LEVELS, MIC_LEVELS
+from steerable_pluralism.retrieval import (BertScorer, Embedder, ExampleIndex, FakeEmbedder, FakeScorer, RetrievalError,
+                                           TEXT_VERSION, cache_dir, select_examples, tiny_bert_model)
 
 
 def sc(name, *levels, attr='a'):
@@ -169,3 +169,130 @@ def test_cache_off(tmp_path):
     e = TextFake(table, tmp_path); e.cache = False
     e.embed(b); e.embed(b)
     assert e.texts == 6 and not list(tmp_path.iterdir())  # computed twice, nothing written
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# BERTScore similarity: the authors' selection code, transcribed, against ours; the tiny local model; offline.
+
+def authors_levels(F1, labeled_examples):
+    "Their `comparative_regression_adm.get_icl_dialog` after the BERTScore call, verbatim (examples: {'prompt', 'output'})."
+    sorted_F1, low_to_high = zip(*sorted(zip(F1, labeled_examples), key=lambda x: x[0]))
+    sorted_labeled_examples = low_to_high[::-1]
+    scores = {entry['output'][key]['score'] for entry in labeled_examples for key in entry['output']}
+    selected_icl_examples = []
+    for s in sorted(scores):
+        for example in sorted_labeled_examples:
+            if any(r['score'] == s for r in example['output'].values()):
+                if example not in selected_icl_examples:
+                    selected_icl_examples.append(example)
+                break
+    return selected_icl_examples
+
+
+def authors_top5(F1, labeled_examples):
+    "Their `baseline_adm.get_icl_dialog` (few-shot prompt-aligned) after the BERTScore call, verbatim."
+    sorted_F1, low_to_high = zip(*sorted(zip(F1, labeled_examples), key=lambda x: x[0]))
+    return low_to_high[::-1][:5]
+
+
+def labeled(train, attribute):
+    return [{'prompt': s.prompt, 'output': {chr(65 + i): {'reasoning': '', 'score': l[attribute] * 100}
+                                           for i, l in enumerate(s.labels)}} for s in train]
+
+
+@pytest.mark.parametrize('levels', [HELPSTEER2_LEVELS, MIC_LEVELS], ids=['helpsteer2', 'mic'])
+def test_levels_rule_equals_authors_code(levels):
+    "Random pools and F1 values with many exact ties: `select_levels` picks the authors' examples in their order."
+    rng = np.random.default_rng(0)
+    fmt = lambda q, shown, a: q
+    for trial in range(200):
+        S = int(rng.integers(3, 25))
+        scen = [Scenario(f't{i}', tuple(f't{i} r{j}' for j in range(n)),
+                         tuple({'a': float(rng.choice(levels))} for _ in range(n)))
+                for i, n in enumerate(rng.integers(2, 5, S))]
+        train = Benchmark('toy', 'train', ('a',), levels, scen)
+        f1 = dict(zip(train.ids, np.round(rng.random(S), 1).astype(np.float32)))   # 11 values: ties
+        table = {s.prompt: f1[s.id] for s in scen}
+        idx = ExampleIndex(train, similarity=FakeScorer(lambda q, c: table[c]), prompt_text=fmt)
+        query = Scenario('query', ('x', 'y'), ({'a': 0.5}, {'a': 0.5}))
+        got = names(idx.select_levels(query, 'a'))
+        want = [e['prompt'] for e in authors_levels([f1[s.id] for s in scen], labeled(train, 'a'))]
+        assert got == want, (trial, got, want)
+        assert names(idx.nearest(query, 5, ties='last')) == [e['prompt'] for e in authors_top5(
+            [f1[s.id] for s in scen], labeled(train, 'a'))]
+
+
+@pytest.fixture(scope='module')
+def tiny_bertscore(tmp_path_factory):
+    return str(tiny_bert_model(tmp_path_factory.mktemp('tinyroberta'), add_prefix_space=True))
+
+
+def test_methods_pick_the_authors_examples_with_bert_score(tiny_bertscore):
+    """End to end on the tiny model: the regression and prompt-aligned methods' examples are what the authors' code gives
+    with `bert_score.score` on their formatted prompts (query: the responses in the shown order)."""
+    import bert_score
+    from steerable_pluralism.baselines import PromptAlignedMethod
+    from steerable_pluralism.methods import make_method
+    from steerable_pluralism.prompts import paper_choice_user, paper_regression_user
+    from steerable_pluralism.regression import RegressionMethod
+    train, ev = load_benchmark('helpsteer2', 'train', limit=24), load_benchmark('helpsteer2', 'eval', limit=3)
+    opts = dict(similarity='bertscore', bertscore_model=tiny_bertscore, bertscore_layers=2)
+    m = make_method('comparative-fewshot', backend=_NoLLM(), train=train, **opts).prepare(ev)
+    pa = PromptAlignedMethod(_NoLLM(), 'helpsteer2', k=5, train=train, **opts).prepare(ev)
+    assert m.config()['retrieval'].startswith('bertscore:') and m.config()['retrieval'].endswith('/L2')
+    for s in ev:
+        for a in ('helpfulness', 'verbosity'):
+            shown = [s.responses[i] for i in m.orders(s, a)[0]]
+            _, _, F1 = bert_score.score([paper_regression_user(s.prompt, shown, a)] * len(train),
+                                        [paper_regression_user(t.prompt, t.responses, a) for t in train],
+                                        model_type=tiny_bertscore, num_layers=2)
+            want = [e['prompt'] for e in authors_levels(list(F1), labeled(train, a))]
+            assert [e.prompt for e in m.examples(s, a)] == want
+        o = pa._orders(s)[0]
+        _, _, F1 = bert_score.score([paper_choice_user(s.prompt, [s.responses[i] for i in o])] * len(train),
+                                    [paper_choice_user(t.prompt, t.responses) for t in train],
+                                    model_type=tiny_bertscore, num_layers=2)
+        assert [e.prompt for e in pa.examples(s, order=o)] == [e['prompt'] for e in authors_top5(list(F1), labeled(train, 'helpfulness'))]
+
+
+from steerable_pluralism.backends import Backend
+
+
+class _NoLLM(Backend):
+    "A backend that must not be called (only example selection is exercised)."
+    model_id, context_window = 'none', 100_000
+    def config(self): return {'model_id': self.model_id}
+    def count_tokens(self, messages, style=None): return 0
+    def generate(self, *a, **k): raise AssertionError('no LLM call expected')
+
+
+def test_truncated_candidates_share_embeddings(tmp_path):
+    "Texts cut at the model's length have the same tokens for every attribute: embedded once for all of them."
+    path = tiny_bert_model(tmp_path / 'm', max_length=48)
+    train = Benchmark('toy', 'train', ('a', 'b'), (0, 1), [
+        Scenario('short?', ('x', 'y'), ({'a': 0, 'b': 1}, {'a': 1, 'b': 0})),
+        Scenario('a long question ' * 5, ('x', 'y'), ({'a': 0, 'b': 1}, {'a': 1, 'b': 0}))])
+    scorer = BertScorer(path, 2, device='cpu')
+    idx = ExampleIndex(train, similarity=scorer, prompt_text=lambda q, shown, a: f"{q} {' '.join(shown)} rate {a}")
+    query = Scenario('q?', ('u', 'v'), ({'a': 0, 'b': 0}, {'a': 1, 'b': 1}))
+    idx.similarities(query, 'a'); assert scorer.forward_texts == 3
+    idx.similarities(query, 'b'); assert scorer.forward_texts == 5      # the short candidate again, and the query
+    idx.similarities(query, 'b'); assert scorer.forward_texts == 5      # scores kept per (scenario, attribute, order)
+    idx.similarities(query, 'b', order=[1, 0]); assert scorer.forward_texts == 6
+
+
+def test_bertscore_never_downloads(monkeypatch):
+    "roberta-large is not here: a clear error that names the fix, and no connection attempted (sockets refuse)."
+    import socket
+    from huggingface_hub import try_to_load_from_cache
+    if isinstance(try_to_load_from_cache('roberta-large', 'config.json'), str):
+        pytest.skip('roberta-large is in the local Hugging Face cache')
+    tried = []
+    def refuse(self, *a, **k): tried.append(a); raise OSError('network disabled by the test')
+    monkeypatch.setattr(socket.socket, 'connect', refuse)
+    train = load_benchmark('helpsteer2', 'train', limit=3)
+    idx = ExampleIndex(train, similarity='bertscore', prompt_text=lambda q, shown, a: q)    # nothing loaded yet
+    assert idx.retrieval == 'bertscore:roberta-large/L17'
+    with pytest.raises(RetrievalError, match="'roberta-large' cannot be loaded offline; pass bertscore_model=LOCAL_PATH"):
+        idx.select_levels(train[0], 'helpfulness')
+    assert tried == []
