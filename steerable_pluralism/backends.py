@@ -13,10 +13,10 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
-           'JSON_VERSION', 'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key', 'ChatStyle',
-           'Backend', 'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers',
-           'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable', 'LlamaCppBackend', 'OpenAIBackend',
-           'load_backend']
+           'JSON_VERSION', 'JSON_CHAR', 'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key',
+           'ChatStyle', 'Backend', 'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers',
+           'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend',
+           'OpenAIBackend', 'load_backend']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -360,6 +360,14 @@ def reusable(cached: Sequence[int], cached_starts: Sequence[int], ids: Sequence[
     return r
 
 # %% ../nbs/05_backends.ipynb #b1fa0aea
+JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] | [\\] (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+
+def json_chars(gbnf: str) -> str:
+    "A GBNF grammar from llama-cpp-python's converter with JSON's own string-character rule (no raw control characters)."
+    import re
+    return re.sub(r'^char ::= .*$', lambda m: JSON_CHAR, gbnf, flags=re.M)
+
+# %% ../nbs/05_backends.ipynb #75be2a26
 class LlamaCppBackend(Backend):
     "A GGUF model run in process by llama.cpp: all CPUs, a cheaply applied JSON grammar, canonical prefix reuse."
     def __init__(self, path: str | os.PathLike = 'smollm2', *, n_ctx: int = 0, n_threads: int | None = None,
@@ -418,7 +426,7 @@ class LlamaCppBackend(Backend):
         key = schema_key(schema)
         if key not in self._grammars:
             from llama_cpp.llama_grammar import json_schema_to_gbnf
-            gbnf = json_schema_to_gbnf(json.dumps(bounded_integers(schema)))
+            gbnf = json_chars(json_schema_to_gbnf(json.dumps(bounded_integers(schema))))
             smpl = self._lc.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b'root')
             if not smpl: raise BackendError(f"llama.cpp could not compile the grammar of schema {key[:200]}")
             self._grammars[key] = smpl
