@@ -68,13 +68,15 @@ class FakeLLM(Backend):
     "Answers every choice prompt with the letter of the longest response shown (parsed from the prompt)."
     model_id, context_window = 'fake-llm', 1_000_000
     def __init__(self): self.calls = 0
-    def count_tokens(self, messages): return sum(len(m['content']) for m in messages) // 4
-    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None):
+    def count_tokens(self, messages, style=None): return sum(len(m['content']) for m in messages) // 4
+    def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=None):
         import json, re
         out = []
         for msgs in batch:
             self.calls += 1
-            parts = re.split(r'### Response ([A-Z])\n', msgs[-1]['content'])[1:]
+            text = msgs[-1]['content']   # the paper's "- A: ..." list, or the project's "### Response A" blocks
+            parts = (re.split(r'^- ([A-Z]): ', text.split('\n\nProvide the letter')[0], flags=re.M) if '\n- A: ' in text
+                     else re.split(r'### Response ([A-Z])\n', text))[1:]
             shown = {parts[i]: parts[i + 1] for i in range(0, len(parts), 2)}
             pick = max(shown, key=lambda l: len(shown[l]))
             out.append(Generation(text=json.dumps({'reasoning': f'{pick} is longest.', 'choice': pick}),
