@@ -25,7 +25,7 @@ __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTE
            'save_table', 'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column',
            'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
            'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
-           'study_table', 'runtime_table', 'paired_table', 'default_target_sets', 'draw_all']
+           'study_table', 'study_answers', 'runtime_table', 'paired_table', 'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
 RESULT_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'target_key', 'n_attributes',
@@ -619,6 +619,42 @@ def study_table(intervals: pd.DataFrame, runtime: pd.DataFrame | None = None, re
         f"; decoding {', '.join(sorted(iv.decoding.astype(str).unique()))}; the {protocol} protocol. {_tie_text(iv)}")
     return t.reset_index(drop=True)
 
+# %% ../nbs/12_figures.ipynb #9d39d074
+def _diff_text(r) -> str:
+    return (f"{100 * r['diff']:+.1f} points [{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}] ({100 * r['accuracy_a']:.1f} % vs "
+            f"{100 * r['accuracy_b']:.1f} %, {int(r['n_scenarios'])} scenarios × {int(r['n_targets'])} {r['target_set']} targets): "
+            f"{r['verdict']}")
+
+def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n: pd.DataFrame | None = None,
+                  proposed: str = 'comparative-fewshot', target_set: str = 'all') -> str:
+    "Markdown answering the study's three questions from its interval and paired frames."
+    def pair(a, b, ts=None):
+        d = paired[(paired.method_a == a) & (paired.method_b == b)]
+        if ts is not None: d = d[d.target_set == ts]
+        if d.empty: return None
+        return d[d.target_set == target_set].iloc[0] if (ts is None and (d.target_set == target_set).any()) else d.iloc[0]
+    lines = ["**Does few-shot comparative regression beat the other choosers?** Accuracy of the proposed method minus:", ""]
+    for b in ('random', 'unaligned', 'prompt-aligned', 'prompt-aligned-fewshot', 'regressor-length', 'regressor-surface'):
+        r = pair(proposed, b, 'sampled' if b.startswith('prompt-aligned') else None)
+        if r is not None: lines.append(f"- {b}: {_diff_text(r)}")
+    lines += ["", "**Do the comparative form and the in-context examples help (Table 1's ablation)?** Each ablation minus the "
+              "proposed method:", ""]
+    for a in ('comparative-zeroshot', 'noncomparative-fewshot', 'noncomparative-zeroshot'):
+        r = pair(a, proposed)
+        if r is not None: lines.append(f"- {a}: {_diff_text(r)}")
+    if intervals_by_n is not None and len(intervals_by_n):
+        lines += ["", f"**How does accuracy change with the number of target attributes (Fig 8)?** Mean accuracy over "
+                  f"targets with that many attributes [95 % interval over scenarios]:", ""]
+        for m in (proposed, 'prompt-aligned', 'random', 'regressor-length'):
+            for ts in ('all', 'sampled') if not m.startswith('prompt-aligned') else ('sampled',):
+                d = intervals_by_n[(intervals_by_n.method == m) & (intervals_by_n.target_set == ts)].sort_values('n_attributes')
+                if d.empty: continue
+                cells = ', '.join(f"{int(r.n_attributes)}: {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
+                                  for r in d.itertuples())
+                lines.append(f"- {m} ({ts} targets): {cells}")
+                break
+    return '\n'.join(lines) + '\n'
+
 # %% ../nbs/12_figures.ipynb #6323266c
 def runtime_table(runtime: pd.DataFrame, results: pd.DataFrame | None = None, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
     "Runtime: mean seconds per scenario per method and decoding (and dataset, backbone), with scenarios and failures from `results`."
@@ -700,6 +736,12 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
     else: skipped['table_runtime'] = 'no runtime frame'
     if paired is not None and len(paired): tab('table_paired', lambda: paired_table(paired))
     if intervals is not None and len(intervals): tab('table_study', lambda: study_table(intervals, runtime, results))
+    if paired is not None and len(paired):
+        try:
+            (out/'study_answers.md').parent.mkdir(parents=True, exist_ok=True)
+            (out/'study_answers.md').write_text(study_answers(intervals, paired, intervals_by_n))
+            written['study_answers'] = [out/'study_answers.md']
+        except Exception as e: skipped['study_answers'] = f"{type(e).__name__}: {e}"
     out.mkdir(parents=True, exist_ok=True)
     lines = ['# Figures and tables', '']
     for n, c in captions.items():
