@@ -351,6 +351,7 @@ def submitit_parameters(executor: str, opts: Mapping) -> dict:
           'tasks_per_node': 1}
     setup = [str(line) for line in (o.get('setup') or [])]
     if executor == 'slurm':
+        if kw['gpus_per_node'] == 0: del kw['gpus_per_node']   # no GPU: no GPU request (some clusters refuse a 0)
         kw.update(slurm_partition=o.get('partition'), slurm_array_parallelism=_number(o, 'array_parallelism'),
                   slurm_additional_parameters=dict(o['sbatch']) if o.get('sbatch') else None, slurm_setup=setup or None)
     elif executor == 'local':
@@ -398,9 +399,15 @@ def job_outcome(job, p: Mapping | None = None) -> dict:
     except Exception as e:
         lines = [l for l in str(e).splitlines() if l.strip()]
         out['error'] = f"{type(e).__name__}: {lines[-1].strip() if lines else ''}"
-    if out['status'] == 'failed' and out['error'] is None:
-        out['error'] = "the experiment notebook failed" + (f" (executed copy: {run_notebook(p)})" if p else '')
+    if out['status'] == 'failed' and out['error'] is None:   # the notebook failed: execute_run logged why
+        said = [l.split(': failed after ', 1)[1] for l in _read(job.paths.stderr).splitlines() if ': failed after ' in l]
+        out['error'] = f"the experiment notebook failed{': ' + said[-1].split(': ', 1)[-1] if said else ''}" + (
+            f" (executed copy: {run_notebook(p)})" if p and not said else '')
     return out
+
+def _read(path) -> str:
+    try: return Path(path).read_text(errors='replace')
+    except OSError: return ''
 
 # %% ../nbs/13_reproduce.ipynb #08110376
 SLURM_ACTIVE = ('PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING')
