@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_backends.ipynb #36f819a2
 from __future__ import annotations
-import importlib.util, json, os, time
+import importlib.util, json, os, threading, time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +13,10 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
-           'JSON_VERSION', 'JSON_CHAR', 'BackendError', 'Generation', 'check_messages', 'merge_system', 'schema_key',
-           'ChatStyle', 'Backend', 'smollm2_gguf', 'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers',
-           'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend',
-           'OpenAIBackend', 'load_backend']
+           'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'Generation', 'check_messages',
+           'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf', 'from_pretrained_offline',
+           'tiny_chat_model', 'bounded_integers', 'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable',
+           'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -82,6 +82,7 @@ class Backend(ABC):
     "The ONE backend interface: chats in, `Generation`s out, optionally constrained to a JSON schema."
     model_id: str = ''
     context_window: int = 0
+    concurrency: int = 1   # calls of `generate` that may run at once from different threads (1: not thread-safe)
 
     def config(self) -> dict:
         "What changes this backend's outputs (hashed into method keys)."
@@ -524,13 +525,15 @@ class OpenAIBackend(Backend):
     def __init__(self, base_url: str, *, model: str | None = None, json_dialect: str = 'json_schema',
                  api_key: str | None = None, context_window: int | None = None, timeout: float = 600,
                  retries: int = 3, concurrency: int = 8):
-        import requests
         if json_dialect not in ('json_schema', 'json_object'):
             raise BackendError(f"json_dialect={json_dialect!r}: use 'json_schema' (vLLM, OpenAI) or 'json_object' (llama.cpp).")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, (int, np.integer)) or concurrency < 1:
+            raise BackendError(f"concurrency={concurrency!r}: give how many requests may be in flight at once, an integer >= 1.")
         self.base_url, self.json_dialect, self.timeout, self.retries = base_url.rstrip('/'), json_dialect, timeout, retries
-        self.concurrency, self._session = concurrency, requests.Session()
+        self.concurrency, self._slots = int(concurrency), threading.BoundedSemaphore(int(concurrency))
+        self._local, self._headers = threading.local(), {}
         key = api_key or os.environ.get('OPENAI_API_KEY')
-        if key: self._session.headers['Authorization'] = f'Bearer {key}'
+        if key: self._headers['Authorization'] = f'Bearer {key}'
         models = self._request('GET', '/models').get('data', [])
         if model is None:
             if not models: raise BackendError(f"{self.base_url}/models lists no model: pass model='...'.")
@@ -542,12 +545,21 @@ class OpenAIBackend(Backend):
 
     def config(self) -> dict: return {**super().config(), 'base_url': self.base_url}
 
+    @property
+    def _session(self):
+        "This thread's HTTP session (`requests.Session` is not documented as thread-safe)."
+        s = getattr(self._local, 'session', None)
+        if s is None:
+            import requests
+            s = self._local.session = requests.Session(); s.headers.update(self._headers)
+        return s
+
     def _request(self, method: str, path: str, payload: dict | None = None, url: str | None = None) -> dict:
         import requests
         url = url or self.base_url + path
         for attempt in range(self.retries + 1):
             try:
-                r = self._session.request(method, url, json=payload, timeout=self.timeout)
+                with self._slots: r = self._session.request(method, url, json=payload, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as e:
                 if attempt == self.retries:
                     raise BackendError(f"Could not reach {url} after {self.retries + 1} attempts ({type(e).__name__}). "
@@ -593,12 +605,28 @@ class OpenAIBackend(Backend):
         if len(args) == 1 or self.concurrency <= 1: return [self._one(*a) for a in args]
         with ThreadPoolExecutor(min(self.concurrency, len(args))) as pool: return list(pool.map(lambda a: self._one(*a), args))
 
-# %% ../nbs/05_backends.ipynb #50b0ec67
+# %% ../nbs/05_backends.ipynb #129a2ff9
+OPENAI_SPEC_OPTIONS = {'model': str, 'json_dialect': str, 'concurrency': int, 'context_window': int, 'timeout': float,
+                       'retries': int}
+
+def openai_spec(spec: str) -> tuple[str, dict]:
+    "The URL and the options of `'openai:URL[?model=M&concurrency=N&...]'` (`OPENAI_SPEC_OPTIONS`)."
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+    parts, opts = urlsplit(str(spec).removeprefix('openai:')), {}
+    for k, v in parse_qsl(parts.query, keep_blank_values=True):
+        if k not in OPENAI_SPEC_OPTIONS:
+            raise BackendError(f"{spec}: unknown option {k!r}; the options are {list(OPENAI_SPEC_OPTIONS)}, e.g. "
+                               "'openai:http://localhost:8000/v1?model=meta-llama/Llama-3.3-70B-Instruct&concurrency=32'")
+        try: opts[k] = OPENAI_SPEC_OPTIONS[k](v)
+        except ValueError: raise BackendError(f"{spec}: option {k}={v!r} is not a valid {OPENAI_SPEC_OPTIONS[k].__name__}") from None
+    return urlunsplit(parts._replace(query='')), opts
+
+# %% ../nbs/05_backends.ipynb #a021cec9
 _BACKENDS: dict = {}
 
 def load_backend(spec: str | Backend = 'smollm2', **opts) -> Backend:
     """The backend for `spec` (loaded once per process per spec and options): `'smollm2'` (the shipped GGUF on
-    llama.cpp), `'llamacpp:PATH.gguf'`, `'openai:URL'`, `'transformers:ID_OR_PATH'` or a bare Hugging Face id or path
+    llama.cpp), `'llamacpp:PATH.gguf'`, `'openai:URL[?model=M&concurrency=N]'`, `'transformers:ID_OR_PATH'` or a bare Hugging Face id or path
     (transformers; `'transformers:smollm2'` is the shipped GGUF dequantised by transformers)."""
     if isinstance(spec, Backend): return spec
     if not isinstance(spec, (str, os.PathLike)) or not str(spec):
@@ -609,7 +637,9 @@ def load_backend(spec: str | Backend = 'smollm2', **opts) -> Backend:
     if key not in _BACKENDS:
         if spec == 'smollm2': b = LlamaCppBackend('smollm2', **opts)
         elif spec.startswith('llamacpp:'): b = LlamaCppBackend(spec.removeprefix('llamacpp:'), **opts)
-        elif spec.startswith('openai:'): b = OpenAIBackend(spec.removeprefix('openai:'), **opts)
+        elif spec.startswith('openai:'):
+            url, given = openai_spec(spec)
+            b = OpenAIBackend(url, **{**given, **opts})
         else: b = TransformersBackend(spec.removeprefix('transformers:'), **opts)
         b.spec = spec
         _BACKENDS[key] = b

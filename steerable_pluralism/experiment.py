@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_experiment.ipynb #4e0ed2d8
 from __future__ import annotations
-import argparse, functools, importlib, json, logging, os, sys
+import argparse, functools, importlib, itertools, json, logging, os, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'METHOD_MODULES', 'TARGET_SETS', 'import_method_modules', 'dataset_info', 'build_method', 'target_dicts',
-           'run_experiment', 'SteerResult', 'steer', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path',
-           'run_cli', 'main']
+           'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'steer_parser', 'steer_cli',
+           'run_parser', 'default_store_path', 'run_cli', 'main']
 
 # %% ../nbs/10_experiment.ipynb #f3122733
 METHOD_MODULES = ('alignment', 'regression', 'baselines', 'regressors')
@@ -67,8 +67,10 @@ def target_dicts(targets) -> list[dict] | None:
     if targets is None: return None
     return [dict(t) for t in getattr(targets, 'targets', targets)]
 
-def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, progress: bool = True) -> Predictions:
-    "Run every unit of `method` on `benchmark` that `store` does not hold yet, saving each record as it is made."
+def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, progress: bool = True,
+                   concurrency: int | None = None) -> Predictions:
+    """Run every unit of `method` on `benchmark` that `store` does not hold yet, saving each record as it is made;
+    `concurrency` units at a time (default: `unit_concurrency(method)`, 1 unless its backend is a server)."""
     tl = target_dicts(targets)
     if method.target_dependent and not tl:
         raise ValueError(f"{method.name} is target-dependent: pass targets= (a TargetSet or a list of target dicts)")
@@ -83,10 +85,38 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
     tty = getattr(sys.stderr, 'isatty', lambda: False)()   # in a notebook run by sp-reproduce: one line every 30 s
     with tqdm(total=len(units), initial=len(units) - len(todo), desc=method.name, unit='unit', disable=not progress,
               mininterval=0.1 if tty else 30, ascii=not tty) as bar:
-        for s, u in todo:
-            store.put(method.key, s.id, u, timed(method.run_unit, s, u))
-            bar.update()
+        workers = unit_concurrency(method) if concurrency is None else int(concurrency)
+        if workers < 1: raise ValueError(f"concurrency={concurrency!r}: give how many units may run at once, an integer >= 1")
+        if workers == 1 or len(todo) < 2:
+            for s, u in todo:
+                store.put(method.key, s.id, u, timed(method.run_unit, s, u))
+                bar.update()
+        else: run_units(method, todo, store, workers, bar.update)
     return predictions(store, method, benchmark, tl)
+
+# %% ../nbs/10_experiment.ipynb #a6c59075
+def unit_concurrency(method: Method) -> int:
+    "How many units of `method` may run at once: its own `concurrency`, else its backend's, else 1."
+    c = getattr(method, 'concurrency', None)
+    if c is None: c = getattr(getattr(method, 'backend', None), 'concurrency', None)
+    return max(1, int(c or 1))
+
+def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], store, workers: int, done=None) -> None:
+    "Run the `(scenario, unit)` pairs of `todo` on `workers` threads; this thread saves each record as it completes."
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    left, running, error = iter(todo), {}, None
+    with ThreadPoolExecutor(workers, thread_name_prefix=f'{method.name}-unit') as pool:
+        def fill():   # at most 2 × workers submitted: an interrupted run leaves little queued
+            for s, u in itertools.islice(left, 2 * workers - len(running)): running[pool.submit(timed, method.run_unit, s, u)] = (s, u)
+        fill()
+        while running:
+            for f in wait(running, return_when=FIRST_COMPLETED).done:
+                s, u = running.pop(f)
+                if f.exception() is not None: error = error or f.exception(); continue
+                store.put(method.key, s.id, u, f.result())
+                if done: done()
+            if error is None: fill()
+    if error is not None: raise error
 
 # %% ../nbs/10_experiment.ipynb #6f21bef7
 def _letter(i: int) -> str: return chr(ord('A') + i)

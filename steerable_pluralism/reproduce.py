@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_reproduce.ipynb #eddbf458
 from __future__ import annotations
-import argparse, importlib, itertools, json, logging, sys, time, traceback
+import argparse, importlib, itertools, json, logging, os, shlex, sys, time, traceback
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np, pandas as pd
@@ -16,9 +16,12 @@ from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_fram
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options',
-           'spread', 'schedule', 'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook',
-           'execute_run', 'collect', 'make_local_models', 'reproduce', 'reproduce_cli']
+__all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'EXECUTORS', 'EXECUTOR_OPTIONS', 'DEFAULT_TIMEOUT_MIN', 'SLURM_ACTIVE',
+           'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread', 'schedule', 'run_methods',
+           'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped', 'run_notebook',
+           'execute_run', 'collect', 'make_local_models', 'ExecutorError', 'check_executor_options',
+           'grid_executor_options', 'submitit_parameters', 'make_executor', 'RunJob', 'job_outcome', 'run_jobs',
+           'reproduce', 'reproduce_cli', 'add_executor_arguments', 'executor_overrides']
 
 # %% ../nbs/13_reproduce.ipynb #7e122abf
 PARAMETERS = {  # the experiment notebook's parameters and their defaults
@@ -33,7 +36,12 @@ DECODINGS = ('greedy', 'sampling')
 class GridError(ValueError):
     "A bad grid file; the message names the entry and the fix."
 
-def _short(backbone: str) -> str: return str(backbone).rstrip('/').split('/')[-1].removesuffix('.gguf')
+def _short(backbone: str) -> str:
+    b = str(backbone)
+    if b.startswith('openai:') and '?' in b:   # a server spec with options: named by its model if it names one
+        from urllib.parse import parse_qs, urlsplit
+        b = (parse_qs(urlsplit(b.removeprefix('openai:')).query).get('model') or [b.split('?')[0]])[0]
+    return b.rstrip('/').split('/')[-1].removesuffix('.gguf')
 
 def run_name(p: Mapping) -> str:
     "A run's folder name: backbone-dataset-decoding."
@@ -52,15 +60,19 @@ def load_grid(grid) -> dict:
 
 def expand_grid(grid, out_dir=None, limit: int | None = None, methods: Sequence[str] | None = None) -> list[dict]:
     "The grid's runs as full parameter dicts; `out_dir`, `limit` and `methods` override the grid's."
+    return [p for p, _ in _expand(grid, out_dir, limit, methods)]
+
+def _expand(grid, out_dir=None, limit=None, methods=None) -> list[tuple[dict, int]]:
+    "The grid's runs, each with the index of its entry in `runs`."
     g = load_grid(grid)
     bad = set(g.get('defaults') or {}) - set(PARAMETERS)
     if bad: raise GridError(f"defaults: unknown parameters {sorted(bad)}; valid ones are {sorted(PARAMETERS)}")
     defaults = {**PARAMETERS, **(g.get('defaults') or {})}
     runs = []
     for i, entry in enumerate(g['runs']):
-        bad = set(entry) - set(PARAMETERS)
+        bad = set(entry) - set(PARAMETERS) - {'executor'}
         if bad: raise GridError(f"runs[{i}]: unknown parameters {sorted(bad)}; valid ones are {sorted(PARAMETERS)}")
-        base = {**defaults, **entry}
+        base = {**defaults, **{k: v for k, v in entry.items() if k != 'executor'}}
         axes = {k: base[k] if isinstance(base[k], list) else [base[k]] for k in ('backbone', 'dataset', 'decoding')}
         combos = list(itertools.product(*axes.values()))
         for combo in combos:
@@ -70,8 +82,8 @@ def expand_grid(grid, out_dir=None, limit: int | None = None, methods: Sequence[
             if methods: p['methods'] = list(methods)
             p['out_dir'] = str(Path(out_dir or g.get('out_dir') or p['out_dir']).absolute())
             p['run'] = entry['run'] if entry.get('run') and len(combos) == 1 else run_name(p)
-            runs.append(p)
-    names = [p['run'] for p in runs]
+            runs.append((p, i))
+    names = [p['run'] for p, _ in runs]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup: raise GridError(f"runs {dup} appear twice: give the entries distinct `run:` names")
     return runs
@@ -231,15 +243,23 @@ def experiment_notebook() -> Path:
 def _mic_missing(dataset) -> bool:
     return dataset == 'mic' and not (data_dir()/'mic'/'eval.json').exists()
 
+def run_skipped(p: Mapping, force: bool = False) -> str | None:
+    "'no data' (MIC not built) or 'complete' (finished with these parameters, unless `force`) when run `p` needs no execution."
+    if _mic_missing(p['dataset']):
+        log.warning("%s: MIC.csv not provided (data/mic/ is missing): run skipped; see `python -m steerable_pluralism.curation`", p['run'])
+        return 'no data'
+    if not force and run_complete(Path(p['out_dir'])/p['run'], p):
+        log.info("%s: complete, skipped", p['run']); return 'complete'
+    return None
+
+def run_notebook(p: Mapping) -> Path: return Path(p['out_dir'])/p['run']/'run_experiment.ipynb'
+
 def execute_run(p: Mapping, kernel_name: str = 'python3', force: bool = False) -> str:
     "Execute the experiment notebook for run parameters `p`; returns 'done', 'complete' (skipped), 'no data' or 'failed'."
     import papermill as pm
     run_dir = Path(p['out_dir'])/p['run']
-    if _mic_missing(p['dataset']):
-        log.warning("%s: MIC.csv not provided (data/mic/ is missing): run skipped; see `python -m steerable_pluralism.curation`", p['run'])
-        return 'no data'
-    if not force and run_complete(run_dir, p):
-        log.info("%s: complete, skipped", p['run']); return 'complete'
+    skipped = run_skipped(p, force)
+    if skipped: return skipped
     run_dir.mkdir(parents=True, exist_ok=True)
     for f in ('complete.json', *(f'{n}.csv' for n in FRAMES)): (run_dir/f).unlink(missing_ok=True)
     t0 = time.perf_counter()
@@ -281,12 +301,201 @@ def make_local_models(grid) -> dict[str, str]:
             log.warning("could not make local model %s with %s: %s (methods using it will be skipped)", path, maker, problems[path])
     return problems
 
+# %% ../nbs/13_reproduce.ipynb #ba3aeee5
+EXECUTORS = ('inprocess', 'local', 'slurm')
+EXECUTOR_OPTIONS = {
+    'folder': "folder of submitit's job files and logs (default: <out_dir>/jobs)",
+    'partition': "SLURM partition",
+    'gpus': "GPUs per job (local default: the GPUs this process sees)",
+    'cpus': "CPU cores per job",
+    'mem_gb': "memory per job, GB",
+    'timeout_min': "time limit per job, minutes (default 1440); a job that reaches it or is preempted is requeued and resumes",
+    'array_parallelism': "at most this many jobs at once (default: SLURM 256, local 1)",
+    'sbatch': "extra sbatch options, e.g. {account: myproject, qos: high, constraint: a100}",
+    'setup': "shell lines run before each job, e.g. ['module load cuda/12.4', 'source .venv/bin/activate']",
+    'name': "job name (default: sp-reproduce)"}
+DEFAULT_TIMEOUT_MIN = 1440
+
+class ExecutorError(RuntimeError):
+    "The job executor cannot be used here; the message says what to do."
+
+def check_executor_options(opts, where: str = 'executor') -> dict:
+    "`opts` as a dict of known `EXECUTOR_OPTIONS` (None dropped), or a `GridError` naming `where`."
+    if opts is None: return {}
+    if not isinstance(opts, Mapping): raise GridError(f"{where}: must map options to values, e.g. {{partition: gpu, gpus: 1}}")
+    bad = sorted(set(opts) - set(EXECUTOR_OPTIONS))
+    if bad: raise GridError(f"{where}: unknown executor options {bad}; valid ones are {sorted(EXECUTOR_OPTIONS)}")
+    if opts.get('sbatch') is not None and not isinstance(opts['sbatch'], Mapping):
+        raise GridError(f"{where}: `sbatch` must map sbatch options to values, e.g. {{account: myproject, qos: high}}")
+    return {k: v for k, v in opts.items() if v is not None}
+
+def grid_executor_options(grid, **overrides) -> dict[str, dict]:
+    "Per run name: the grid's `executor:` options, then its entry's `executor:`, then `overrides` (None: not given)."
+    g = load_grid(grid)
+    layers = [check_executor_options(g.get('executor'), 'executor'), None, check_executor_options(overrides, 'overrides')]
+    out = {}
+    for p, i in _expand(g):
+        layers[1] = check_executor_options(g['runs'][i].get('executor'), f"runs[{i}].executor")
+        o = {k: v for layer in layers for k, v in layer.items()}
+        sb = {k: v for layer in layers for k, v in (layer.get('sbatch') or {}).items()}
+        out[p['run']] = {**o, 'sbatch': sb} if sb else o
+    return out
+
+# %% ../nbs/13_reproduce.ipynb #c2ec254a
+def _number(o: Mapping, key: str, kind=int):
+    if o.get(key) is None: return None
+    try: return kind(o[key])
+    except (TypeError, ValueError): raise GridError(f"executor option {key}={o[key]!r} is not a number") from None
+
+def submitit_parameters(executor: str, opts: Mapping) -> dict:
+    "submitit `AutoExecutor.update_parameters` keywords for `opts` (`EXECUTOR_OPTIONS`) on `executor` ('local', 'slurm')."
+    o = check_executor_options(opts)
+    kw = {'name': str(o.get('name', 'sp-reproduce')), 'timeout_min': _number(o, 'timeout_min') or DEFAULT_TIMEOUT_MIN,
+          'cpus_per_task': _number(o, 'cpus'), 'mem_gb': _number(o, 'mem_gb', float), 'gpus_per_node': _number(o, 'gpus'),
+          'tasks_per_node': 1}
+    setup = [str(line) for line in (o.get('setup') or [])]
+    if executor == 'slurm':
+        if kw['gpus_per_node'] == 0: del kw['gpus_per_node']   # no GPU: no GPU request (some clusters refuse a 0)
+        kw.update(slurm_partition=o.get('partition'), slurm_array_parallelism=_number(o, 'array_parallelism'),
+                  slurm_additional_parameters=dict(o['sbatch']) if o.get('sbatch') else None, slurm_setup=setup or None)
+    elif executor == 'local':
+        if kw['gpus_per_node'] is None:
+            cvd = os.environ.get('CUDA_VISIBLE_DEVICES')
+            setup.insert(0, 'unset CUDA_VISIBLE_DEVICES' if cvd is None else f'export CUDA_VISIBLE_DEVICES={shlex.quote(cvd)}')
+        kw['local_setup'] = setup
+    else: raise ExecutorError(f"executor {executor!r}: jobs run on 'local' or 'slurm'")
+    return {k: v for k, v in kw.items() if v is not None}
+
+def make_executor(executor: str, folder, params: Mapping):
+    "A submitit `AutoExecutor` on `executor` ('local' or 'slurm') with job files and logs in `folder`."
+    try: import submitit
+    except ImportError as e: raise ExecutorError("--executor local|slurm needs submitit: `pip install submitit`") from e
+    try: ex = submitit.AutoExecutor(folder=str(folder), cluster=executor)
+    except RuntimeError as e:
+        raise ExecutorError(f"--executor {executor}: {e} Run sp-reproduce on a machine that submits SLURM jobs (where "
+                            "`sbatch` and `srun` are), or use --executor local.") from e
+    ex.update_parameters(**params)
+    return ex
+
+# %% ../nbs/13_reproduce.ipynb #9ca91558
+def _quiet_logging(level=logging.INFO):
+    logging.basicConfig(level=level, format='%(asctime)s %(message)s', datefmt='%H:%M:%S', force=True)
+    for noisy in ('fontTools', 'matplotlib'): logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger('papermill').addFilter(lambda r: not r.getMessage().startswith(('Executing', 'Input Notebook', 'Output Notebook', 'Black', 'Working directory')))
+
+class RunJob:
+    "One run of a grid as a submitit job (`execute_run` in directory `cwd`); requeued on time-out or preemption."
+    def __call__(self, p: Mapping, kernel_name: str = 'python3', force: bool = False, cwd: str | None = None) -> str:
+        if cwd: os.chdir(cwd)
+        _quiet_logging()
+        log.info("%s: job started on %s", p['run'], os.uname().nodename)
+        return execute_run(p, kernel_name, force)
+
+    def checkpoint(self, *args, **kwargs):
+        "Resubmit the same call (submitit calls this before a time-out or preemption); the rerun resumes from the store."
+        from submitit.helpers import DelayedSubmission
+        return DelayedSubmission(self, *args, **kwargs)
+
+def job_outcome(job, p: Mapping | None = None) -> dict:
+    "`{'status', 'job_id', 'log', 'error'}` of an ended submitit job (status 'failed' when the job itself failed)."
+    out = {'status': 'failed', 'job_id': str(job.job_id), 'log': str(job.paths.stderr), 'error': None}
+    try: out['status'] = job.result()
+    except Exception as e:
+        lines = [l for l in str(e).splitlines() if l.strip()]
+        out['error'] = f"{type(e).__name__}: {lines[-1].strip() if lines else ''}"
+    if out['status'] == 'failed' and out['error'] is None:   # the notebook failed: execute_run logged why
+        said = [l.split(': failed after ', 1)[1] for l in _read(job.paths.stderr).splitlines() if ': failed after ' in l]
+        out['error'] = f"the experiment notebook failed{': ' + said[-1].split(': ', 1)[-1] if said else ''}" + (
+            f" (executed copy: {run_notebook(p)})" if p and not said else '')
+    return out
+
+def _read(path) -> str:
+    try: return Path(path).read_text(errors='replace')
+    except OSError: return ''
+
+# %% ../nbs/13_reproduce.ipynb #08110376
+SLURM_ACTIVE = ('PENDING', 'RUNNING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'RESIZING')
+
+def _record_jobs(folder: Path, ids: Mapping[str, str]) -> None:
+    f = Path(folder)/'jobs.json'
+    known = json.loads(f.read_text()) if f.exists() else {}
+    f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps({**known, **ids}, indent=1, sort_keys=True))
+
+def _reattach(folder: Path, run: str):
+    "The SLURM job of `run` recorded in `folder/jobs.json` if it is still queued or running, else None."
+    f = Path(folder)/'jobs.json'
+    jid = json.loads(f.read_text()).get(run) if f.exists() else None
+    if not jid: return None
+    import submitit
+    job = submitit.SlurmJob(folder=folder, job_id=jid)
+    state = (job.watcher.get_state(jid, mode='force') or 'UNKNOWN').split()[0]
+    return job if state in SLURM_ACTIVE else None
+
+def _submit_slurm(todo, kernel_name, force, cwd) -> dict:
+    jobs = {}
+    for (folder, _), (params, ps) in todo.items():
+        new = []
+        for p in ps:
+            j = _reattach(folder, p['run'])
+            if j is None: new.append(p); continue
+            jobs[p['run']] = j; log.info("%s: SLURM job %s is still queued or running: waiting for it", p['run'], j.job_id)
+        if not new: continue
+        js = make_executor('slurm', folder, params).map_array(RunJob(), new, *([x] * len(new) for x in (kernel_name, force, cwd)))
+        for p, j in zip(new, js): jobs[p['run']] = j; log.info("%s: submitted as SLURM job %s (log %s)", p['run'], j.job_id, j.paths.stderr)
+        _record_jobs(folder, {p['run']: str(j.job_id) for p, j in zip(new, js)})
+    return jobs
+
+# %% ../nbs/13_reproduce.ipynb #9bd943f7
+def run_jobs(runs: Sequence[Mapping], executor: str, options: Mapping[str, Mapping], kernel_name: str = 'python3',
+             force: bool = False, wait: bool = True, poll_s: float | None = None) -> dict[str, dict]:
+    """Each run that needs it as one submitit job on `executor` ('local' or 'slurm') with its `options[run]`; per run
+    `{'status', 'job_id', 'log', 'error'}`, status 'done', 'complete', 'no data', 'failed' (or 'submitted': `wait=False`)."""
+    if not wait and executor != 'slurm': raise ExecutorError("--no-wait needs --executor slurm: local jobs are run by this process")
+    out, todo, cwd = {}, {}, str(Path.cwd())
+    for p in runs:
+        skipped = run_skipped(p, force)
+        if skipped: out[p['run']] = {'status': skipped, 'job_id': None, 'log': None, 'error': None}; continue
+        o = options.get(p['run']) or {}
+        params = submitit_parameters(executor, o)
+        folder = Path(o.get('folder') or Path(p['out_dir'])/'jobs').absolute()
+        todo.setdefault((folder, json.dumps(params, sort_keys=True)), (params, []))[1].append(p)
+    queue = [(p, folder, params) for (folder, _), (params, ps) in todo.items() for p in ps]
+    running = _submit_slurm(todo, kernel_name, force, cwd) if executor == 'slurm' else {}
+    if executor == 'slurm': queue = []
+    if not wait: return {**out, **{n: {'status': 'submitted', 'job_id': str(j.job_id), 'log': str(j.paths.stderr), 'error': None} for n, j in running.items()}}
+    slots = min([int((options.get(p['run']) or {}).get('array_parallelism') or 1) for p, _, _ in queue] or [1])
+    params_of, n, poll = {p['run']: p for p in runs}, len(queue) + len(running), poll_s or (2 if executor == 'local' else 30)
+    try:
+        while queue or running:
+            while queue and len(running) < slots:
+                p, folder, params = queue.pop(0)
+                j = running[p['run']] = make_executor('local', folder, params).submit(RunJob(), p, kernel_name, force, cwd)
+                log.info("%s: started as local job %s (log %s)", p['run'], j.job_id, j.paths.stderr)
+            for name, j in list(running.items()):
+                if not j.done(): continue
+                del running[name]; out[name] = job_outcome(j, params_of[name])
+                log.info("%s: %s (job %s; %d of %d jobs ended)%s", name, out[name]['status'], j.job_id, n - len(running) - len(queue), n,
+                         f": {out[name]['error']} (log {out[name]['log']})" if out[name]['error'] else '')
+            if running: time.sleep(poll)
+    except KeyboardInterrupt:
+        if executor == 'local':
+            for j in running.values(): j.cancel(check=False)
+        else: log.warning("interrupted: the SLURM jobs go on; the same command again waits for them (and then draws)")
+        raise
+    return out
+
+# %% ../nbs/13_reproduce.ipynb #094f53f2
 def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[str] | None = None, figures_dir='figures',
               kernel_name: str = 'python3', force: bool = False, draw: bool = True, cached_only: bool = False,
-              only: Sequence[str] | None = None) -> dict:
+              only: Sequence[str] | None = None, executor: str = 'inprocess', executor_options: Mapping | None = None,
+              wait: bool = True, poll_s: float | None = None) -> dict:
     """Run every run of `grid` (skipping complete ones; only the runs named in `only` if given), stack the results and
-    draw every figure and table. `cached_only`: compute nothing, evaluate the stores (and committed exports) as they are."""
+    draw every figure and table. `cached_only`: compute nothing, evaluate the stores (and committed exports) as they are.
+    `executor`: 'inprocess' (default), or 'local' / 'slurm': one submitit job per run, with the grid's `executor:` options
+    overridden by `executor_options`; `wait=False` (slurm) submits and returns without drawing."""
+    if executor not in EXECUTORS: raise ExecutorError(f"executor {executor!r} is not one of {EXECUTORS}")
     runs = expand_grid(grid, out_dir, limit, methods)
+    options = grid_executor_options(grid, **(executor_options or {})) if executor != 'inprocess' else {}
     if only:
         unknown = sorted(set(only) - {p['run'] for p in runs})
         if unknown: raise GridError(f"no run named {unknown} in {grid}: its runs are {[p['run'] for p in runs]}")
@@ -295,7 +504,14 @@ def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[st
         for p in runs: p['cached_only'] = True
     t0 = time.perf_counter()
     make_local_models(grid)
-    status = {p['run']: execute_run(p, kernel_name, force) for p in runs}
+    if executor == 'inprocess':
+        status = {p['run']: execute_run(p, kernel_name, force) for p in runs}
+        jobs = {p['run']: {'status': s, 'job_id': None, 'log': str(run_notebook(p)) if s == 'failed' else None,
+                           'error': 'the experiment notebook failed' if s == 'failed' else None} for p, s in zip(runs, status.values())}
+    else:
+        jobs = run_jobs(runs, executor, options, kernel_name, force, wait=wait, poll_s=poll_s)
+        status = {p['run']: jobs[p['run']]['status'] for p in runs}
+    if not wait: return {'status': status, 'jobs': jobs, 'frames': {}, 'figures': None, 'seconds': time.perf_counter() - t0}
     frames = collect(runs)
     out = Path(runs[0]['out_dir']) if runs else Path(out_dir or 'runs')
     for name, f in frames.items():
@@ -306,9 +522,9 @@ def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[st
         drawn = draw_all(f('results'), f('runtime'), f('bias'), out=figures_dir, intervals=f('intervals'),
                          intervals_by_n=f('intervals_by_n'), paired=f('paired'))
         log.info("figures: %d written to %s; not drawn: %s", len(drawn['written']), figures_dir, drawn['skipped'] or 'none')
-    return {'status': status, 'frames': frames, 'figures': drawn, 'seconds': time.perf_counter() - t0}
+    return {'status': status, 'jobs': jobs, 'frames': frames, 'figures': drawn, 'seconds': time.perf_counter() - t0}
 
-# %% ../nbs/13_reproduce.ipynb #ba3aeee5
+# %% ../nbs/13_reproduce.ipynb #c132d708
 def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-reproduce`."
     p = argparse.ArgumentParser('sp-reproduce', description="Run a grid of experiments with papermill and draw every figure and table.")
@@ -321,20 +537,51 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     p.add_argument('--kernel', default='python3', help="Jupyter kernel for the notebooks (default: python3)")
     p.add_argument('--cached-only', action='store_true', help="compute nothing: evaluate and draw what the stores and committed exports hold")
     p.add_argument('--run', action='append', dest='only', help="only this run of the grid (repeatable)")
+    add_executor_arguments(p)
     a = p.parse_args(argv)
     if a.limit is not None and a.limit < 1: p.error(f"--limit must be a positive number of scenarios, got {a.limit}")
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s', datefmt='%H:%M:%S')
-    for noisy in ('fontTools', 'matplotlib'): logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger('papermill').addFilter(lambda r: not r.getMessage().startswith(('Executing', 'Input Notebook', 'Output Notebook', 'Black', 'Working directory')))
-    try: runs = expand_grid(a.grid, a.out, a.limit, a.method)
+    _quiet_logging()
+    try:
+        runs = expand_grid(a.grid, a.out, a.limit, a.method)
+        overrides = executor_overrides(a)
+        if a.executor != 'inprocess': grid_executor_options(a.grid, **overrides)
     except (GridError, OSError) as e: p.error(str(e))
+    if a.no_wait and a.executor != 'slurm': p.error("--no-wait needs --executor slurm (local jobs are run by this process)")
     unknown = sorted(set(a.only or ()) - {r['run'] for r in runs})
     if unknown: p.error(f"--run {unknown}: {a.grid} has no such run; its runs are {[r['run'] for r in runs]}")
     if a.only: runs = [r for r in runs if r['run'] in a.only]
-    r = reproduce(a.grid, a.out, a.limit, a.method, a.figures, a.kernel, a.force, cached_only=a.cached_only, only=a.only)
+    try: r = reproduce(a.grid, a.out, a.limit, a.method, a.figures, a.kernel, a.force, cached_only=a.cached_only, only=a.only,
+                       executor=a.executor, executor_options=overrides, wait=not a.no_wait)
+    except ExecutorError as e: p.error(str(e))
     print(f"\n{len(runs)} runs in {r['seconds']:.0f} s: " + ', '.join(f"{n} {s}" for n, s in r['status'].items()))
-    for _, row in r['frames']['skipped'].iterrows(): print(f"skipped {row['run']}/{row['method']}: {row['reason']}")
+    if not a.no_wait:
+        for _, row in r['frames']['skipped'].iterrows(): print(f"skipped {row['run']}/{row['method']}: {row['reason']}")
+    else: print("submitted; the same command without --no-wait waits for the jobs and draws the figures")
+    for n, j in r['jobs'].items():
+        if j['status'] == 'failed': print(f"failed {n}: {j['error']} (log: {j['log']})")
     return 1 if 'failed' in r['status'].values() else 0
+
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    "The job options of `sp-reproduce` (they override the grid's `executor:` sections)."
+    g = p.add_argument_group('jobs', "one job per run through submitit (the grid's `executor:` section, overridden here)")
+    g.add_argument('--executor', choices=EXECUTORS, default='inprocess', help="where runs execute (default: inprocess, one after another)")
+    g.add_argument('--jobs-dir', dest='folder', help=EXECUTOR_OPTIONS['folder'])
+    g.add_argument('--partition', help=EXECUTOR_OPTIONS['partition'])
+    for flag, key in (('--gpus', 'gpus'), ('--cpus', 'cpus'), ('--timeout-min', 'timeout_min'), ('--array-parallelism', 'array_parallelism')):
+        g.add_argument(flag, dest=key, type=int, help=EXECUTOR_OPTIONS[key])
+    g.add_argument('--mem-gb', dest='mem_gb', type=float, help=EXECUTOR_OPTIONS['mem_gb'])
+    g.add_argument('--sbatch', action='append', metavar='KEY=VALUE', help="extra sbatch option, e.g. --sbatch account=myproject (repeatable)")
+    g.add_argument('--setup', action='append', metavar='LINE', help=EXECUTOR_OPTIONS['setup'] + " (repeatable)")
+    g.add_argument('--no-wait', action='store_true', help="slurm: submit and return; the same command later waits for the jobs and draws")
+
+def executor_overrides(a: argparse.Namespace) -> dict:
+    "The job options given on the command line (`add_executor_arguments`)."
+    o = {k: getattr(a, k) for k in ('folder', 'partition', 'gpus', 'cpus', 'mem_gb', 'timeout_min', 'array_parallelism', 'setup')}
+    if a.sbatch:
+        bad = [x for x in a.sbatch if '=' not in x]
+        if bad: raise GridError(f"--sbatch {bad[0]!r}: write KEY=VALUE, e.g. --sbatch account=myproject")
+        o['sbatch'] = dict(x.split('=', 1) for x in a.sbatch)
+    return {k: v for k, v in o.items() if v is not None}
 
 # %% ../nbs/13_reproduce.ipynb #26f01ce0
 #| eval: false

@@ -102,3 +102,24 @@ def test_openai_backend_against_llama_cpp_server(llama_server):
     assert all(isinstance(json.loads(x.text)['score'], int) for x in two)
     n = b.count_tokens(CHAT)
     assert b._tokenize == 'llama-cpp-python' and abs(n - 49) <= 12, (n, b._tokenize)
+
+@needs_llama_cpp
+def test_concurrent_units_against_llama_cpp_server(llama_server, tmp_path):
+    "Units sent 4 at a time to the real llama.cpp server store the same greedy predictions as one at a time."
+    from steerable_pluralism.benchmark import load_benchmark
+    from steerable_pluralism.experiment import build_method, run_experiment, unit_concurrency
+    from steerable_pluralism.store import PredictionStore
+    full, stored, keys = load_benchmark('helpsteer2', 'eval'), {}, set()
+    short = sorted(full, key=lambda s: len(s.prompt) + sum(map(len, s.responses)))[:3]   # the 3 shortest: quick prompts
+    bench = full.subset(ids=[s.id for s in short])
+    for c in (1, 4):
+        b = OpenAIBackend(llama_server, json_dialect='json_object', context_window=4096, concurrency=c)
+        m = build_method('comparative-zeroshot', b, 'helpsteer2', attributes=('helpfulness',), max_reasoning_chars=20)
+        assert unit_concurrency(m) == c
+        with PredictionStore(tmp_path/f'c{c}.sqlite') as st:
+            run_experiment(m, bench, st, progress=False)
+            stored[c] = {k: (r['scores'], r['reasoning'], r['failed']) for k, r in st.records(m.key).items()}
+        keys.add(m.key)
+    assert len(keys) == 1                                   # concurrency is not part of the method's identity
+    assert len(stored[1]) == 3 and stored[4] == stored[1], (stored[1], stored[4])
+    assert any(not failed for _, _, failed in stored[1].values())
