@@ -262,7 +262,7 @@ class LLMChoice:
         if self.protocol.order == 'paper':   # the first benchmark a scenario is prepared with fixes its orders
             for sid, os_ in zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)): self._paper_orders.setdefault(sid, os_)
         if getattr(self, 'k', 0):
-            self.examples(benchmark[0]); self._index.add_queries(benchmark)   # shipped/cached query vectors
+            self.example_index().add_queries(benchmark)   # shipped/cached query vectors (cosine; BERTScore scores at choice time)
         return self
 
     def _orders(self, scenario: Scenario, salt: str = '') -> list[list[int]]:
@@ -348,14 +348,18 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
                 **({'train': self.train.data_hash} if self.k else {}),
                 **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {})}
 
-    def examples(self, scenario: Scenario, order=None) -> list[Scenario]:
-        "The `k` train scenarios most similar to `scenario` (shown in `order`), most similar first (none when zero-shot); ties as the protocol sorts them."
-        if not self.k: return []
+    def example_index(self):
+        "The index of train scenarios the examples come from (built once, on first use)."
         if self._index is None:
             from steerable_pluralism.retrieval import example_index
             self._index = example_index(self.train, self.embedder, similarity=self.similarity, bertscore_model=self.bertscore_model,
                                         bertscore_layers=self.bertscore_layers, prompt_text=choice_prompt_text)
-        return self._index.nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
+        return self._index
+
+    def examples(self, scenario: Scenario, order=None) -> list[Scenario]:
+        "The `k` train scenarios most similar to `scenario` (shown in `order`), most similar first (none when zero-shot); ties as the protocol sorts them."
+        if not self.k: return []
+        return self.example_index().nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
         return prompt_aligned_messages(scenario, target, self.dataset, examples=examples, order=order,
