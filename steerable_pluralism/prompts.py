@@ -370,5 +370,5 @@ def prompt_aligned_messages(scenario: Scenario, target: Mapping[str, float], dat
 def definitions_config(definitions, attributes: Sequence[str]) -> dict:
     "`{}` when `attributes` prompt with the built-in texts, else `{'definitions': <hash of their texts>}`."
     d = _defs(definitions)
-    if d is None or all(a in d and any(a in b and b[a] == d[a] for b in _BUILTIN.values()) for a in attributes): return {}
+    if d is None or all(a not in d or any(a in b and b[a] == d[a] for b in _BUILTIN.values()) for a in attributes): return {}
     return {'definitions': d.fingerprint([a for a in d.names if a in set(attributes)])}
