@@ -460,7 +460,7 @@ def load_definitions(dataset) -> AttributeDefinitions:
         data = _read_json(p)
         if isinstance(data, list): return _sidecar(p, data)
         return AttributeDefinitions.from_dict(data, str(p), _default_name(p), str(p), allowed=BENCHMARK_KEYS)
-    raise BenchmarkError(f"unknown dataset or attribute definitions {str(dataset)!r}: use one of {list(DATASETS)}, a benchmark "
+    raise BenchmarkError(f"unknown dataset {str(dataset)!r} (nor a file or folder of that name): use one of {list(DATASETS)}, a benchmark "
                          "folder or .json file, or an attribute definitions .json file (see nbs/18_your_data.ipynb)")
 
 def derive_definitions(name: str, attributes: Sequence[str], levels: Sequence[float]) -> AttributeDefinitions:
