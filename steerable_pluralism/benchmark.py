@@ -359,8 +359,8 @@ class Benchmark:
             if name not in DATASETS: raise BenchmarkError(f"unknown dataset {name!r}: pass attributes= and levels=, or use one of {list(DATASETS)}")
             attributes, levels = attributes or DATASETS[name][0], levels or DATASETS[name][1]
         where = source or f"{name}/{split}"
-        if not isinstance(records, list) or not records:
-            raise BenchmarkError(f"{where}: the scenarios must be a non-empty list of {{'prompt', 'responses', 'labels'}} objects")
+        if not isinstance(records, list):
+            raise BenchmarkError(f"{where}: the scenarios must be a list of {{'prompt', 'responses', 'labels'}} objects, got {type(records).__name__}")
         scen = []
         for i, r in enumerate(records):
             try: scen.append(Scenario(r['prompt'], r['responses'], r['labels'], r.get('reasonings')))
@@ -391,6 +391,11 @@ def _sidecar(path: Path, records) -> AttributeDefinitions:
                          "or make the file one object {\"levels\": [...], \"attributes\": {...}, \"scenarios\": [...]} (see nbs/18_your_data.ipynb)")
 
 def _from_file(path: Path, split: str, name: str | None = None, definitions: AttributeDefinitions | None = None) -> Benchmark:
+    b = _read_file(path, split, name, definitions)
+    if not len(b): _fail(str(path), f"the {split!r} split has no scenarios: a benchmark needs at least one")
+    return b
+
+def _read_file(path: Path, split: str, name: str | None = None, definitions: AttributeDefinitions | None = None) -> Benchmark:
     data = _read_json(path)
     if isinstance(data, list):
         return Benchmark.from_records(data, name or _default_name(path), split, definitions=definitions or _sidecar(path, data), source=str(path))
