@@ -213,9 +213,9 @@ def input_errors() -> tuple[type, ...]:
 
 def error_kind(e: BaseException, reading_input: bool = False) -> str:
     "'transient' (run again later), 'usage' (bad input: a message, no traceback) or 'internal' (a bug: keep the traceback)."
-    if is_transient(e): return 'transient'
+    if reading_input and isinstance(e, (*input_errors(), KeyError, ValueError, FileNotFoundError)): return 'usage'
+    if is_transient(e): return 'transient'     # while reading input (a server that does not answer): a usage error
     if isinstance(e, input_errors()): return 'usage'
-    if reading_input and isinstance(e, (KeyError, ValueError, FileNotFoundError)): return 'usage'
     return 'internal'
 
 def _msg(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
@@ -263,6 +263,7 @@ def steer_parser() -> argparse.ArgumentParser:
     p.add_argument('--samples', type=int, help="self-consistency samples (default: the method's, greedy)")
     p.add_argument('--temperature', type=float)
     p.add_argument('--seed', type=int)
+    p.add_argument('--max-reasoning-chars', type=int, help="longest reasoning per response the answer schema allows (default: the protocol's, 512)")
     p.add_argument('--model', help="reward model / Kaleido id or local path (reward-model, kaleido)")
     p.add_argument('--json', action='store_true', help="print the result as JSON")
     p.add_argument('--debug', action='store_true', help="show the traceback of every error")
@@ -277,7 +278,7 @@ def steer_cli(argv: Sequence[str] | None = None) -> int:
     try:
         r = steer(a.question, responses, a.target, backbone=a.backbone, method=a.method,
                   dataset=a.dataset or a.attributes or 'helpsteer2', definitions=a.attributes,
-                  samples=a.samples, temperature=a.temperature, seed=a.seed, model=a.model)
+                  samples=a.samples, temperature=a.temperature, seed=a.seed, model=a.model, max_reasoning_chars=a.max_reasoning_chars)
     except Exception as e: return report_error(p, e, reading_input=True, debug=a.debug)
     print(json.dumps(r.to_dict(), indent=1, ensure_ascii=False) if a.json else r)
     return EXIT_OK if r.choice >= 0 else EXIT_NO_CHOICE
@@ -298,6 +299,7 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int)
     p.add_argument('--k', type=int, help="few-shot examples per prompt")
     p.add_argument('--max-tokens', type=int)
+    p.add_argument('--max-reasoning-chars', type=int, help="longest reasoning per response the answer schema allows (default: the protocol's, 512)")
     p.add_argument('--model', help="reward model / Kaleido id or local path")
     p.add_argument('--targets', action='append', choices=TARGET_SETS, help="target set(s) to evaluate on (default: sampled)")
     p.add_argument('--retry-failed', action='store_true', help="compute the units whose stored record failed again")
@@ -316,7 +318,8 @@ def _setup_run(a) -> tuple:
     "What `sp-run` reads before any unit runs: the benchmark, the methods, the target sets, the store."
     bench = load_benchmark(a.dataset, a.split, limit=a.limit)
     methods = [build_method(n, a.backbone, a.dataset, samples=a.samples, temperature=a.temperature, seed=a.seed,
-                            k=a.k, max_tokens=a.max_tokens, model=a.model) for n in a.method or ['comparative-fewshot']]
+                            k=a.k, max_tokens=a.max_tokens, max_reasoning_chars=a.max_reasoning_chars, model=a.model)
+               for n in a.method or ['comparative-fewshot']]
     targets = {}
     if not a.no_eval or any(m.target_dependent for m in methods):
         from steerable_pluralism.targets import load_targets
@@ -334,7 +337,8 @@ def _progress_line(name: str, w, info: dict, failures: int) -> str:
 def run_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-run`."
     p = run_parser(); a = p.parse_args(argv)
-    for opt, v, least in (('--limit', a.limit, 1), ('--samples', a.samples, 1), ('--max-calls', a.max_calls, 0)):
+    for opt, v, least in (('--limit', a.limit, 1), ('--samples', a.samples, 1), ('--max-calls', a.max_calls, 0),
+                          ('--max-reasoning-chars', a.max_reasoning_chars, 1)):
         if v is not None and v < least: p.error(f"{opt} must be at least {least}, got {v}")
     sets = a.targets or ['sampled']
     try: bench, methods, targets, path, store = _setup_run(a)
