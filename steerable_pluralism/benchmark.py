@@ -200,7 +200,7 @@ def _read_json(path: Path, what: str = 'benchmark file'):
     except FileNotFoundError: raise BenchmarkError(f"{what} not found: {path}") from None
     except IsADirectoryError: raise BenchmarkError(f"{path} is a folder, not a {what}") from None
     except UnicodeDecodeError as e: raise BenchmarkError(f"{path} is not UTF-8 text ({e}): save it as UTF-8 JSON") from None
-    except json.JSONDecodeError as e: raise BenchmarkError(f"{path} is not valid JSON: {e}") from None
+    except json.JSONDecodeError as e: raise BenchmarkError(f"{path} is not valid JSON: {e}: fix the file there") from None
 
 def _default_name(path: Path) -> str:
     "A benchmark's name from its file: the folder of `eval.json`/`train.json`/`attributes.json`, else the file's stem."
@@ -289,7 +289,8 @@ class Benchmark:
                 if missing: raise BenchmarkError(f"{where}, scenario {k} ({s.id}), response {i}: no label for {missing}")
                 for a in self.attributes:
                     if not any(abs(lab[a] - l) < 1e-6 for l in self.levels):
-                        raise BenchmarkError(f"{where}, scenario {k} ({s.id}), response {i}: {a}={lab[a]} is not one of the levels {self.levels}")
+                        raise BenchmarkError(f"{where}, scenario {k} ({s.id}), response {i}: {a}={lab[a]} is not one of the levels "
+                                             f"{self.levels}: use one of them (or add the level to the definitions' 'levels')")
         self._index = {s.id: i for i, s in enumerate(self.scenarios)}
 
     def __len__(self): return len(self.scenarios)
@@ -461,6 +462,8 @@ def load_definitions(dataset) -> AttributeDefinitions:
     if p is not None and p.is_dir():
         if (p/'attributes.json').exists(): return read_definitions(p/'attributes.json')
         if (p/'eval.json').exists(): return load_benchmark(p, 'eval').definitions
+    if p is not None and p.suffix == '.json' and not p.exists():
+        raise BenchmarkError(f"file not found: {dataset} (check the path; relative paths start from {Path.cwd()})")
     if p is not None and p.suffix == '.json' and p.is_file():
         data = _read_json(p)
         if isinstance(data, list): return _sidecar(p, data)

@@ -74,7 +74,7 @@ class IncompleteRun(TransientError):
         self.method, self.errors, self.missing, self.predictions = method, errors, missing, predictions
         kinds = {}
         for _, _, why in errors: kinds[why.split(':')[0]] = kinds.get(why.split(':')[0], 0) + 1
-        super().__init__(f"{method}: {missing} units not computed ({', '.join(f'{n} × {k}' for k, n in kinds.items())}; "
+        super().__init__(f"{method}: {missing} unit{'s' * (missing != 1)} not computed ({', '.join(f'{n} × {k}' for k, n in kinds.items())}; "
                          f"e.g. scenario {errors[0][0]}, {errors[0][1]}: {errors[0][2][:300]}). Nothing was stored for them: "
                          "run the same command again to compute them")
 

@@ -56,7 +56,8 @@ def parse_target(spec: str | Mapping, attributes: Sequence[str], levels: Sequenc
     if s.endswith('.json') and Path(s).exists(): s = Path(s).read_text().strip()
     if s.startswith('{'):
         try: d = json.loads(s)
-        except json.JSONDecodeError as e: raise TargetError(f"target {spec!r} is not valid JSON: {e}") from None
+        except json.JSONDecodeError as e: raise TargetError(f"target {spec!r} is not valid JSON ({e}): write a JSON object such as "
+                                                            f"'{{\"{attributes[0]}\": 1.0}}', or attr=value pairs such as '{attributes[0]}=1'") from None
         return validate_target(d, attributes, levels)
     d = {}
     for part in filter(None, (p.strip() for p in s.split(','))):
