@@ -112,7 +112,7 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
     store.set_meta(method.key, json.loads(json.dumps({
         'method': method.name, 'config': method.config(), 'benchmark': benchmark.name, 'split': benchmark.split,
         **({'source': str(Path(benchmark.source).resolve())} if benchmark.source and benchmark.name not in DATASETS else {}),
-        'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
+        'attributes': list(benchmark.attributes), 'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
         'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}, default=str)))
     errors, in_a_row, computed = [], 0, 0
     with tqdm(total=len(units), initial=len(units) - len(todo), desc=method.name, unit='unit', disable=not progress) as bar:

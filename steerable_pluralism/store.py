@@ -319,7 +319,7 @@ def describe_run(key: str, meta: Mapping | None, units=(), records: int = 0, fai
     meta = dict(meta or {}); cfg = meta.get('config') if isinstance(meta.get('config'), Mapping) else {}
     be = cfg.get('backend') if isinstance(cfg.get('backend'), Mapping) else {}
     kind = units_kind(units) if len(units) else ''
-    what = {'scores': ', '.join(_attribute_order(units, meta.get('benchmark'), cfg)), 'choice': 'choice',
+    what = {'scores': ', '.join(_attribute_order(units, meta.get('benchmark'), {'attributes': meta.get('attributes'), **cfg})), 'choice': 'choice',
             'target-choice': f'{len(set(units))} targets', '': ''}[kind]
     return {'name': meta.get('method') or cfg.get('name') or key.rsplit('-', 1)[0], 'key': key, 'kind': kind,
             'engine': str(be.get('backend', '')).removesuffix('Backend').lower(), 'backbone': be.get('model_id') or cfg.get('model') or '',
@@ -381,7 +381,8 @@ class StoredRun:
         units = sorted({u for _, u in self.records})
         self.info = describe_run(self.key, self.meta, units, len(self.records))
         self.name, self.kind, self.config = self.info['name'], self.info['kind'], self.meta.get('config') or {}
-        self.units = _attribute_order(units, self.meta.get('benchmark'), self.config) if self.kind == 'scores' else units
+        order = {'attributes': self.meta.get('attributes'), **self.config}    # the benchmark's order, for your own too
+        self.units = _attribute_order(units, self.meta.get('benchmark'), order) if self.kind == 'scores' else units
 
     def __repr__(self): return f"StoredRun({self.name} = {self.key}, {self.kind}: {self.info['units']}; {len(self.records)} records in {self.store.path})"
 
