@@ -40,7 +40,7 @@ def test_sp_run_sp_store_and_sp_steer_on_your_own_benchmark(tmp_path):
 
     code, text = _run(store_cli, ['eval', str(store), 'comparative-fewshot', '--targets', 'all'])   # no model loaded
     assert code == 0 and 'scored on the 1 of 2 scenarios of support/eval it covers' in text, text
-    assert any(l.startswith('all ') and l.split()[3] == '26' for l in text.splitlines()), text
+    assert any(l.startswith('all ') and l.split()[4] == '26' for l in text.splitlines()), text
 
     code, text = _run(steer_cli, ['--attributes', str(SUPPORT), '--method', 'comparative-zeroshot', '--target', 'empathy=1',
                                   '--question', 'Where is my order?', '--response', 'Shipped yesterday.',
