@@ -3,7 +3,7 @@
 each checked to give a clear answer: the expected exit status, no traceback, a message that names the input and says
 what to do. The table of what the user gets is written to docs/bad_inputs.md; the test fails when that committed
 file is out of date (rewrite it with `UPDATE_BAD_INPUTS=1 python -m pytest tests/test_bad_inputs.py`)."""
-import contextlib, http.server, io, json, os, sqlite3, threading, time, traceback
+import contextlib, http.server, io, json, os, sqlite3, subprocess, sys, threading, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
@@ -31,6 +31,7 @@ class Case:
     fix: list                        # ... and one of these (what to do)
     setup: object = None             # callable(tmp) run first
     shown: list = field(default_factory=list)   # argv as shown in the table (default: argv)
+    process: bool = False            # run as a separate process (`python -m steerable_pluralism.experiment run ...`)
 
 
 def _write(rel, text):
@@ -153,7 +154,8 @@ CASES = [
          ['unaligned: 1 unit not computed', '503'], ['run the same command again'],
          shown=['--backbone', 'openai:http://127.0.0.1:PORT/v1', '--method', 'unaligned', '--limit', '1', '--store', '<tmp>/busy.sqlite', '--quiet']),
     # methods and sizes
-    Case('methods', 'an unknown method', 'sp-run', ['--method', 'comparative-fewshots'], 2, ["'comparative-fewshots'"], ['choose one of']),
+    Case('methods', 'an unknown method', 'sp-run', ['--method', 'comparative-fewshots'], 2, ["'comparative-fewshots'"], ['choose one of'],
+         process=True),   # a process of its own: the methods it lists are the package's, not those tests register
     Case('methods', 'prompt-aligned on all 3,124 HelpSteer2 targets (100 scenarios)', 'sp-run', ['--method', 'prompt-aligned', '--targets', 'all', '--limit', '100', '--store', '<tmp>/pa.sqlite'], 2,
          ['312,400 LLM calls', '3,124 targets'], ['--max-calls 312400', '--targets sampled']),
     Case('methods', 'zero scenarios', 'sp-run', ['--limit', '0'], 2, ['--limit', 'got 0'], ['at least 1']),
@@ -179,6 +181,13 @@ CASES = [
          _write('empty.yaml', 'defaults:\n  limit: 2\n')),
 ]
 
+
+def _process(cli, argv):
+    "Run `sp-run`/`sp-steer` as `python -m steerable_pluralism.experiment run|steer` in a process of its own."
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]), 'STEERABLE_PLURALISM_METHODS': ''}
+    p = subprocess.run([sys.executable, '-m', 'steerable_pluralism.experiment', cli.removeprefix('sp-'), *argv],
+                       capture_output=True, text=True, env=env, timeout=600)
+    return p.returncode, p.stdout, p.stderr
 
 def _call(cli, argv):
     "Run a command's entry function in this process: (exit status, stdout, stderr)."
@@ -214,7 +223,7 @@ def results(tmp_path_factory):
         for c in CASES:
             if c.setup: c.setup(tmp)
             argv = [a.replace('<tmp>', str(tmp)) for a in c.argv]
-            t0 = time.perf_counter(); code, out, err = _call(c.cli, argv)
+            t0 = time.perf_counter(); code, out, err = (_process if c.process else _call)(c.cli, argv)
             if os.environ.get('BAD_INPUTS_TIMES'): print(f"{time.perf_counter() - t0:6.1f} s  {c.what}")
             rows.append((c, code, out, err, _answer(code, out, err)))
         return tmp, rows
