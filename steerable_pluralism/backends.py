@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
+from .methods import TransientError
 
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
-           'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'Generation', 'check_messages',
-           'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf', 'from_pretrained_offline',
-           'tiny_chat_model', 'bounded_integers', 'TransformersBackend', 'default_threads', 'chunk_starts', 'reusable',
-           'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend']
+           'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'BackendUnavailable', 'Generation',
+           'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf',
+           'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'TransformersBackend', 'default_threads',
+           'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -24,6 +25,9 @@ SMOLLM2_ID = 'HuggingFaceTB/SmolLM2-135M-Instruct'
 
 class BackendError(RuntimeError):
     "A backend could not be loaded or could not answer; the message names the model and the fix."
+
+class BackendUnavailable(BackendError, TransientError):
+    "The backend did not answer now (server unreachable, timeout, overloaded) after its retries: try again later."
 
 @dataclass
 class Generation:
@@ -560,14 +564,21 @@ class OpenAIBackend(Backend):
         for attempt in range(self.retries + 1):
             try:
                 with self._slots: r = self._session.request(method, url, json=payload, timeout=self.timeout)
+            except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as e:
+                raise BackendError(f"{url!r} is not a server URL ({e}): use 'openai:http://HOST:PORT/v1'") from None
             except (requests.ConnectionError, requests.Timeout) as e:
                 if attempt == self.retries:
-                    raise BackendError(f"Could not reach {url} after {self.retries + 1} attempts ({type(e).__name__}). "
-                                       "Is the server running and is the URL right (it should end in /v1)?") from e
+                    raise BackendUnavailable(f"Could not reach {url} after {self.retries + 1} attempts ({type(e).__name__}). "
+                                             "Is the server running and is the URL right (it should end in /v1)?") from e
                 time.sleep(min(2 ** attempt, 10)); continue
-            if r.status_code >= 500 and attempt < self.retries: time.sleep(min(2 ** attempt, 10)); continue
-            if not r.ok: raise BackendError(f"{method} {url} returned {r.status_code}: {r.text[:500]}")
-            return r.json()
+            busy = r.status_code >= 500 or r.status_code == 429
+            if busy and attempt < self.retries: time.sleep(min(2 ** attempt, 10)); continue
+            if busy: raise BackendUnavailable(f"{method} {url} returned {r.status_code} after {self.retries + 1} attempts "
+                                              f"(server error or overloaded): {r.text[:300]}")
+            if not r.ok: raise BackendError(f"{method} {url} returned {r.status_code}: {r.text[:500]} (is the URL right? it should end in /v1)")
+            try: return r.json()
+            except ValueError: raise BackendError(f"{method} {url} did not answer JSON ({r.text[:100]!r}): is this an "
+                                                  "OpenAI-compatible server (the URL should end in /v1)?") from None
 
     def response_format(self, schema: dict) -> dict:
         if self.json_dialect == 'json_object': return {'type': 'json_object', 'schema': schema}

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from .benchmark import Benchmark, Predictions, Scenario
 from .backends import Backend, Generation, from_pretrained_offline
-from .benchmark import load_benchmark
-from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, register, target_key
-from .prompts import (PROMPT_VERSION, choice_schema, get_protocol, letters, paper_choice_user, paper_orders,
+from .benchmark import has_split, load_benchmark, load_definitions
+from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, TransientError, register, target_key
+from .prompts import (PROMPT_VERSION, choice_schema, definitions_config, get_protocol, letters, paper_choice_user, paper_orders,
                                          prompt_aligned_messages, unaligned_messages)
 
 # %% auto #0
@@ -106,7 +106,10 @@ class RewardModelMethod(ChoiceMethod):
     def choose(self, scenario):
         import torch
         try: rw = self.rewards(scenario.prompt, scenario.responses)
-        except torch.OutOfMemoryError as e: return {'choice': -1, 'rewards': None, 'failed': True, 'error': f'out of memory: {e}'}
+        except torch.OutOfMemoryError as e:   # not a result: the unit stays missing and the next run computes it
+            if torch.cuda.is_available(): torch.cuda.empty_cache()
+            raise TransientError(f"reward model {self.model_id} ran out of memory on scenario {scenario.id} ({e}): "
+                                 "free the GPU or pass max_length=, then run again") from e
         if not np.all(np.isfinite(rw)): return {'choice': -1, 'rewards': [x if np.isfinite(x) else None for x in rw], 'failed': True}
         return {'choice': int(np.argmax(rw)), 'rewards': rw, 'failed': False}
 
@@ -197,9 +200,9 @@ class KaleidoMethod(AttributeScoresMethod):
         return {'scores': (v[:, 0] + 0.5 * v[:, 2]).tolist(), 'valence': v.tolist(), 'failed': False}
 
 @register('kaleido')
-def _kaleido(attributes=None, dataset: str = 'helpsteer2', model: str | None = None, device=None, dtype=None, **_):
-    from steerable_pluralism.benchmark import DATASETS
-    if attributes is None: attributes = DATASETS[dataset][0]
+def _kaleido(attributes=None, dataset: str = 'helpsteer2', model: str | None = None, device=None, dtype=None, definitions=None, **_):
+    from steerable_pluralism.benchmark import load_definitions
+    if attributes is None: attributes = load_definitions(definitions if definitions is not None else dataset).names
     return KaleidoMethod(attributes, model=model or 'allenai/kaleido-xl', device=device, dtype=dtype)
 
 # %% ../nbs/11_baselines.ipynb #45fc2e94
@@ -248,6 +251,7 @@ class LLMChoice:
         self.backend, self.protocol = _resolve_backend(backend), get_protocol(protocol)
         self.max_reasoning_chars = int(max_reasoning_chars or (self.protocol.max_reasoning_chars if self.protocol.wording == 'paper' else 200))
         self.samples, self.seed = int(samples), int(seed or 0)
+        self.calls_per_unit = self.samples
         self.max_tokens = int(max_tokens or self.max_reasoning_chars + 32)   # the longest answer the schema allows
         self.temperature = float(temperature) if temperature is not None else (0.0 if samples == 1 else 0.7)
         self._paper_orders: dict = {}
@@ -332,7 +336,7 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
     def __init__(self, backend, dataset: str = 'helpsteer2', k: int = 0, train: Benchmark | None = None, samples: int = 1,
                  temperature: float | None = None, seed: int = 0, max_tokens: int | None = None,
                  max_reasoning_chars: int | None = None, embedder=None, protocol=None, similarity='cosine',
-                 bertscore_model=None, bertscore_layers: int | None = None):
+                 bertscore_model=None, bertscore_layers: int | None = None, definitions=None):
         if not isinstance(k, (int, np.integer)) or k < 0: raise ValueError(f"k must be an integer >= 0, got {k!r}")
         from steerable_pluralism.retrieval import retrieval_key
         self.similarity, self.bertscore_model, self.bertscore_layers = similarity, bertscore_model, bertscore_layers
@@ -340,13 +344,19 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
         self._setup(backend, samples, temperature, seed, max_tokens, max_reasoning_chars, protocol)
         self.dataset, self.k, self.embedder = dataset, int(k), embedder
         self.name = 'prompt-aligned-fewshot' if k else 'prompt-aligned'
-        if k and train is None: train = load_benchmark(dataset, 'train')
+        self.definitions = load_definitions(definitions if definitions is not None else train if train is not None else dataset)
+        if k and train is None:
+            if not has_split(dataset, 'train'):
+                raise ValueError(f"prompt-aligned-fewshot needs a few-shot pool (a train split with labels) and the benchmark "
+                                 f"{dataset!r} has none: add 'train': [...] to its file (or a train.json beside eval.json), or use prompt-aligned")
+            train = load_benchmark(dataset, 'train')
         self.train, self._index = train, None
 
     def config(self):
         return {'name': self.name, 'dataset': self.dataset, 'k': self.k, **self._llm_config(),
                 **({'train': self.train.data_hash} if self.k else {}),
-                **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {})}
+                **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {}),
+                **definitions_config(self.definitions, self.definitions.names)}
 
     def example_index(self):
         "The index of train scenarios the examples come from (built once, on first use)."
@@ -362,7 +372,7 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
         return self.example_index().nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
 
     def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
-        return prompt_aligned_messages(scenario, target, self.dataset, examples=examples, order=order,
+        return prompt_aligned_messages(scenario, target, self.definitions, examples=examples, order=order,
                                        max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
 
     def choose(self, scenario, target):
@@ -374,14 +384,15 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
 
 @register('prompt-aligned')
 def _prompt_aligned(backend=None, dataset: str = 'helpsteer2', samples: int = 1, temperature=None, seed: int = 0,
-                    max_tokens=None, protocol=None, **_):
+                    max_tokens=None, protocol=None, definitions=None, **_):
     return PromptAlignedMethod(backend, dataset, k=0, samples=samples or 1, temperature=temperature, seed=seed,
-                               max_tokens=max_tokens, protocol=protocol)
+                               max_tokens=max_tokens, protocol=protocol, definitions=definitions)
 
 @register('prompt-aligned-fewshot')
 def _prompt_aligned_fewshot(backend=None, dataset: str = 'helpsteer2', train=None, k: int | None = 5, samples: int = 1,
                             temperature=None, seed: int = 0, max_tokens=None, embedder=None, protocol=None,
-                            similarity='cosine', bertscore_model=None, bertscore_layers=None, **_):
+                            similarity='cosine', bertscore_model=None, bertscore_layers=None, definitions=None, **_):
     return PromptAlignedMethod(backend, dataset, k=5 if k is None else k, train=train, samples=samples or 1,
                                temperature=temperature, seed=seed, max_tokens=max_tokens, embedder=embedder, protocol=protocol,
-                               similarity=similarity, bertscore_model=bertscore_model, bertscore_layers=bertscore_layers)
+                               similarity=similarity, bertscore_model=bertscore_model, bertscore_layers=bertscore_layers,
+                               definitions=definitions)

@@ -4,15 +4,18 @@
 
 # %% ../nbs/00_benchmark.ipynb #e0c2f7d0
 from __future__ import annotations
-import hashlib, json, os
+import dataclasses, functools, hashlib, json, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 import numpy as np
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HELPSTEER2_ATTRIBUTES', 'HELPSTEER2_LEVELS', 'MIC_ATTRIBUTES', 'MIC_LEVELS', 'DATASETS', 'BenchmarkError', 'data_dir',
-           'Scenario', 'Benchmark', 'load_benchmark', 'Predictions']
+__all__ = ['HELPSTEER2_ATTRIBUTES', 'HELPSTEER2_LEVELS', 'MIC_ATTRIBUTES', 'MIC_LEVELS', 'DATASETS', 'DEFINITION_KEYS',
+           'ATTRIBUTE_KEYS', 'BENCHMARK_KEYS', 'BenchmarkError', 'data_dir', 'default_scale', 'default_phrases',
+           'Attribute', 'AttributeDefinitions', 'read_definitions', 'builtin_definitions', 'Scenario', 'Benchmark',
+           'load_benchmark', 'has_split', 'load_definitions', 'derive_definitions', 'Predictions']
 
 # %% ../nbs/00_benchmark.ipynb #4de1b3a6
 HELPSTEER2_ATTRIBUTES = ('helpfulness', 'correctness', 'coherence', 'complexity', 'verbosity')
@@ -31,6 +34,194 @@ def data_dir(path=None) -> Path:
     if os.environ.get('STEERABLE_PLURALISM_DATA'): return Path(os.environ['STEERABLE_PLURALISM_DATA'])
     import steerable_pluralism  # the package sits in the repository, beside data/
     return Path(steerable_pluralism.__file__).resolve().parent.parent/'data'
+
+# %% ../nbs/00_benchmark.ipynb #f8209242
+DEFINITION_KEYS = ('name', 'levels', 'neutral', 'scale', 'level_phrases', 'attributes')
+ATTRIBUTE_KEYS = ('definition', 'description', 'scale', 'level_phrases')
+_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_-]*')
+
+def default_scale() -> str:
+    "The scale text of an attribute whose definitions give none."
+    return ("0 means the response shows none of {a} at all, 50 a moderate amount, and 100 the most possible; "
+            "any integer in between is allowed.")
+
+def default_phrases(levels: Sequence[float], neutral: float | None) -> dict[float, str]:
+    "Generic level phrases: the extremes strongly, the neutral level neutral, the others somewhat."
+    mid, out = 0.5 if neutral is None else neutral, {}
+    for l in levels:
+        if l == max(levels): out[l] = 'strongly demonstrates {a}'
+        elif l == min(levels): out[l] = 'strongly demonstrates a lack of {a}'
+        elif neutral is not None and abs(l - neutral) < 1e-9: out[l] = 'is neutral with respect to {a}'
+        else: out[l] = 'somewhat demonstrates {a}' if l > mid else 'somewhat demonstrates a lack of {a}'
+    return out
+
+@dataclass(frozen=True)
+class Attribute:
+    "One attribute as the prompts describe it."
+    name: str
+    definition: str                          # what it means (the project's wording)
+    description: str                         # the paper wording's paragraph (a custom attribute: its definition)
+    scale: str                               # the 0–100 scale in words ('{a}' = the name)
+    phrases: tuple[tuple[float, str], ...]   # (level, phrase) ascending; '{a}' = the name
+
+    def phrase(self, value: float) -> str:
+        "The phrase of the level nearest to `value` (the higher one on a tie), with the name filled in."
+        return min(reversed(self.phrases), key=lambda p: abs(p[0] - float(value)))[1].format(a=self.name)
+
+    def scale_text(self) -> str: return self.scale.format(a=self.name)
+
+# %% ../nbs/00_benchmark.ipynb #01081bd9
+def _fail(where: str, msg: str): raise BenchmarkError(f"{where}: {msg}")
+
+def _levels(v, where) -> tuple[float, ...]:
+    ok = isinstance(v, list) and len(v) >= 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in v)
+    if not ok: _fail(where, f"'levels' must be a list of at least two numbers in [0, 1] (the label values), e.g. [0, 0.5, 1]; got {v!r}")
+    if len(set(v)) != len(v): _fail(where, f"'levels' {v} has a level twice")
+    return tuple(sorted(float(x) for x in v))
+
+def _text(v, where, key, a=None) -> str:
+    if not isinstance(v, str) or not v.strip(): _fail(where, f"{key!r} must be a non-empty text, got {v!r}")
+    try: v.format(a=a or 'x')
+    except (KeyError, IndexError, ValueError): _fail(where, f"{key!r} text {v!r} may only use {{a}} (the attribute's name); write other braces as {{{{ }}}}")
+    return v
+
+def _phrases(v, levels, where) -> dict[float, str]:
+    if not isinstance(v, Mapping): _fail(where, f"'level_phrases' must map each level to a phrase, e.g. {{\"1\": \"strongly demonstrates {{a}}\"}}; got {v!r}")
+    out = {}
+    for k, t in v.items():
+        try: lv = float(k)
+        except (TypeError, ValueError): lv = None
+        hit = [l for l in levels if lv is not None and abs(l - lv) < 5e-3]   # keys may be rounded: "0.333"
+        if not hit: _fail(where, f"'level_phrases' key {k!r} is not one of the levels {list(levels)}")
+        out[hit[0]] = _text(t, where, f'level_phrases[{k}]')
+    missing = [l for l in levels if l not in out]
+    if missing: _fail(where, f"'level_phrases' gives no phrase for the levels {missing}: give one for every level {list(levels)}")
+    return out
+
+def _attribute(name, spec, levels, scale, phrases, where) -> Attribute:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name == 'choice':
+        _fail(where, f"attribute name {name!r} is not usable: start with a letter, then letters, digits, '_' or '-' "
+                     "(no spaces, ',' or '='; 'choice' is reserved)")
+    w = f"{where}, attribute {name!r}"
+    if isinstance(spec, str): spec = {'definition': spec}
+    if not isinstance(spec, Mapping): _fail(w, f"give a definition text or an object with {list(ATTRIBUTE_KEYS)}, got {spec!r}")
+    bad = sorted(set(spec) - set(ATTRIBUTE_KEYS))
+    if bad: _fail(w, f"unknown keys {bad}: an attribute has {list(ATTRIBUTE_KEYS)} ('definition' required)")
+    if 'definition' not in spec: _fail(w, "no 'definition': say in a sentence what the attribute means")
+    d = _text(spec['definition'], w, 'definition', name)
+    ph = _phrases(spec['level_phrases'], levels, w) if 'level_phrases' in spec else phrases
+    return Attribute(name, d, _text(spec.get('description', d), w, 'description', name),
+                     _text(spec.get('scale', scale), w, 'scale', name), tuple(sorted(ph.items())))
+
+def _level_key(l: float) -> str: return format(l, 'g') if float(format(l, 'g')) == l else repr(l)
+
+# %% ../nbs/00_benchmark.ipynb #109a88f2
+@dataclass(frozen=True)
+class AttributeDefinitions:
+    "A benchmark's attributes, in order, with their definitions; its label levels and its neutral level."
+    name: str
+    attributes: tuple[Attribute, ...]
+    levels: tuple[float, ...]
+    neutral: float | None = 0.5
+    source: str = field(default='', compare=False)
+
+    @property
+    def names(self) -> tuple[str, ...]: return tuple(a.name for a in self.attributes)
+    def __len__(self): return len(self.attributes)
+    def __iter__(self): return iter(self.attributes)
+    def __contains__(self, name): return name in self.names
+    def __repr__(self): return f"AttributeDefinitions({self.name}: {list(self.names)}, levels {list(self.levels)})"
+    def __getitem__(self, name: str) -> Attribute:
+        for a in self.attributes:
+            if a.name == name: return a
+        raise BenchmarkError(f"attribute {name!r} is not defined by {self.source or self.name}: it defines {list(self.names)}")
+
+    def subset(self, names: Sequence[str]) -> 'AttributeDefinitions':
+        "The definitions of `names` only (in this set's order)."
+        for n in names: self[n]
+        return AttributeDefinitions(self.name, tuple(a for a in self.attributes if a.name in set(names)), self.levels,
+                                    self.neutral, self.source)
+
+    def fingerprint(self, names: Sequence[str] | None = None) -> str:
+        "A hash of everything the prompts take from these definitions (of `names`, default all)."
+        chosen = [self[n] for n in names] if names is not None else list(self.attributes)
+        blob = json.dumps([self.levels, self.neutral, [dataclasses.astuple(a) for a in chosen]])
+        return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+    def to_dict(self) -> dict:
+        "The JSON form (`from_dict` reads it back); a scale or phrases shared by every attribute are written once."
+        scales, phrases = {a.scale for a in self}, {a.phrases for a in self}
+        d = {'name': self.name, 'levels': list(self.levels), 'neutral': self.neutral}
+        if len(scales) == 1: d['scale'] = next(iter(scales))
+        if len(phrases) == 1: d['level_phrases'] = {_level_key(l): t for l, t in next(iter(phrases))}
+        d['attributes'] = {}
+        for a in self:
+            e = {'definition': a.definition, **({'description': a.description} if a.description != a.definition else {})}
+            if len(scales) > 1: e['scale'] = a.scale
+            if len(phrases) > 1: e['level_phrases'] = {_level_key(l): t for l, t in a.phrases}
+            d['attributes'][a.name] = e
+        return d
+
+    def to_json(self, path):
+        "Write the definitions as a JSON file (e.g. the sidecar `my.attributes.json` of `my.json`)."
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + '\n')
+
+# %% ../nbs/00_benchmark.ipynb #2a49b7f0
+BENCHMARK_KEYS = ('scenarios', 'eval', 'train')
+
+@patch(cls_method=True)
+def from_dict(cls: AttributeDefinitions, d, where: str = 'attribute definitions', name: str | None = None,
+              source: str = '', allowed: Sequence[str] = ()) -> AttributeDefinitions:
+    "Read and check definitions in their JSON form; every problem is a `BenchmarkError` naming `where` and the fix."
+    if not isinstance(d, Mapping): _fail(where, "attribute definitions must be a JSON object with 'levels' and 'attributes' (see nbs/18_your_data.ipynb)")
+    bad = sorted(set(d) - set(DEFINITION_KEYS) - set(allowed))
+    if bad: _fail(where, f"unknown keys {bad}: the keys are {list(DEFINITION_KEYS) + list(allowed)}")
+    for k in ('levels', 'attributes'):
+        if k not in d: _fail(where, f"no {k!r}: attribute definitions need 'levels' (the label values, e.g. [0, 0.5, 1]) and 'attributes' ({{name: definition}})")
+    levels = _levels(d['levels'], where)
+    neutral = d.get('neutral', 0.5 if 0.5 in levels else None)
+    if neutral is not None:
+        hit = [l for l in levels if isinstance(neutral, (int, float)) and not isinstance(neutral, bool) and abs(l - neutral) < 1e-6]
+        if not hit: _fail(where, f"'neutral' {neutral!r} is not one of the levels {list(levels)} (null for none)")
+        neutral = hit[0]
+    scale = _text(d['scale'], where, 'scale') if 'scale' in d else default_scale()
+    phrases = _phrases(d['level_phrases'], levels, where) if 'level_phrases' in d else default_phrases(levels, neutral)
+    attrs = d['attributes']
+    if not isinstance(attrs, Mapping) or not attrs:
+        _fail(where, f"'attributes' must map each attribute name to its definition, e.g. {{\"concision\": \"how short the response is\"}}; got {attrs!r:.80}")
+    nm = d.get('name', name or 'custom')
+    if not isinstance(nm, str) or not nm.strip(): _fail(where, f"'name' must be a non-empty text, got {nm!r}")
+    return cls(nm, tuple(_attribute(n, sp, levels, scale, phrases, where) for n, sp in attrs.items()), levels, neutral, source)
+
+# %% ../nbs/00_benchmark.ipynb #f21d5e37
+def _read_json(path: Path, what: str = 'benchmark file'):
+    try: return json.loads(Path(path).read_text(encoding='utf-8'))
+    except FileNotFoundError: raise BenchmarkError(f"{what} not found: {path}") from None
+    except IsADirectoryError: raise BenchmarkError(f"{path} is a folder, not a {what}") from None
+    except UnicodeDecodeError as e: raise BenchmarkError(f"{path} is not UTF-8 text ({e}): save it as UTF-8 JSON") from None
+    except json.JSONDecodeError as e: raise BenchmarkError(f"{path} is not valid JSON: {e}: fix the file there") from None
+
+def _default_name(path: Path) -> str:
+    "A benchmark's name from its file: the folder of `eval.json`/`train.json`/`attributes.json`, else the file's stem."
+    path = Path(path)
+    if path.stem in ('eval', 'train', 'attributes') or path.parent.name in DATASETS: return path.resolve().parent.name
+    return path.name.removesuffix('.json').removesuffix('.attributes')
+
+def read_definitions(path, name: str | None = None) -> AttributeDefinitions:
+    "Attribute definitions from a JSON file: a definitions file, or a benchmark file that embeds them."
+    path = Path(path)
+    d = _read_json(path, 'attribute definitions file')
+    if isinstance(d, list): _fail(str(path), "this is a benchmark in the list layout (scenarios only), not attribute definitions: "
+                                             "write its definitions into a file of their own (see nbs/18_your_data.ipynb)")
+    return AttributeDefinitions.from_dict(d, str(path), name or _default_name(path), str(path), allowed=BENCHMARK_KEYS)
+
+@functools.lru_cache(maxsize=None)
+def builtin_definitions(name: str) -> AttributeDefinitions:
+    "The shipped definitions of a built-in dataset: the repository's `data/<name>/attributes.json`."
+    if name not in DATASETS: raise BenchmarkError(f"unknown dataset {name!r}: the built-in ones are {list(DATASETS)}")
+    import steerable_pluralism
+    return read_definitions(Path(steerable_pluralism.__file__).resolve().parent.parent/'data'/name/'attributes.json', name)
 
 # %% ../nbs/00_benchmark.ipynb #77926399
 def _content_id(prompt: str, responses: Sequence[str]) -> str:
@@ -80,20 +271,26 @@ class Benchmark:
     attributes: tuple[str, ...]
     levels: tuple[float, ...]
     scenarios: list[Scenario]
+    definitions: AttributeDefinitions | None = field(default=None, repr=False, compare=False)
+    source: str = field(default='', repr=False, compare=False)   # the file or folder it was loaded from
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         self.attributes, self.levels, self.scenarios = tuple(self.attributes), tuple(float(l) for l in self.levels), list(self.scenarios)
-        seen = set()
-        for s in self.scenarios:
-            if s.id in seen: raise BenchmarkError(f"{self.name}/{self.split}: duplicate scenario id {s.id} (same prompt and responses twice)")
+        if self.definitions is not None and not set(self.attributes) <= set(self.definitions.names):
+            raise BenchmarkError(f"{self.name}: attributes {sorted(set(self.attributes) - set(self.definitions.names))} have no "
+                                 f"definition in {self.definitions.source or self.definitions.name} (it defines {list(self.definitions.names)})")
+        seen, where = set(), self.source or f"{self.name}/{self.split}"
+        for k, s in enumerate(self.scenarios):
+            if s.id in seen: raise BenchmarkError(f"{where}: scenario {k} ({s.id}) repeats an earlier one (same prompt and responses)")
             seen.add(s.id)
             for i, lab in enumerate(s.labels):
                 missing = [a for a in self.attributes if a not in lab]
-                if missing: raise BenchmarkError(f"{self.name}/{self.split}, scenario {s.id}, response {i}: no label for {missing}")
+                if missing: raise BenchmarkError(f"{where}, scenario {k} ({s.id}), response {i}: no label for {missing}")
                 for a in self.attributes:
                     if not any(abs(lab[a] - l) < 1e-6 for l in self.levels):
-                        raise BenchmarkError(f"{self.name}/{self.split}, scenario {s.id}, response {i}: {a}={lab[a]} is not one of the levels {self.levels}")
+                        raise BenchmarkError(f"{where}, scenario {k} ({s.id}), response {i}: {a}={lab[a]} is not one of the levels "
+                                             f"{self.levels}: use one of them (or add the level to the definitions' 'levels')")
         self._index = {s.id: i for i, s in enumerate(self.scenarios)}
 
     def __len__(self): return len(self.scenarios)
@@ -127,7 +324,7 @@ class Benchmark:
     def subset(self, n: int | None = None, ids: Iterable[str] | None = None) -> 'Benchmark':
         "The first `n` scenarios, or the scenarios with the given `ids` (in that order)."
         scen = [self[i] for i in ids] if ids is not None else self.scenarios[:n]
-        return Benchmark(self.name, self.split, self.attributes, self.levels, scen)
+        return Benchmark(self.name, self.split, self.attributes, self.levels, scen, self.definitions, self.source)
 
     @property
     def data_hash(self) -> str:
@@ -147,50 +344,143 @@ class Benchmark:
         return recs
 
     def to_json(self, path):
-        "Write the benchmark in the upstream JSON layout."
+        "Write the benchmark in the upstream JSON layout (a list); custom definitions go beside it as `<stem>.attributes.json`."
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(self.to_records(), ensure_ascii=False, indent=1))
+        d = self.definitions
+        if d is not None and not (d.name in DATASETS and d == builtin_definitions(d.name)):
+            d.to_json(Path(path).with_name(Path(path).name.removesuffix('.json') + '.attributes.json'))
 
     @classmethod
-    def from_records(cls, records: list[dict], name: str, split: str, attributes=None, levels=None) -> 'Benchmark':
-        "Build from the upstream JSON layout; attributes and levels default to the dataset's own."
+    def from_records(cls, records: list[dict], name: str, split: str, attributes=None, levels=None,
+                     definitions: AttributeDefinitions | None = None, source: str = '') -> 'Benchmark':
+        "Build from the upstream JSON layout; attributes and levels default to the definitions' or the dataset's own."
+        if definitions is not None: attributes, levels = attributes or definitions.names, levels or definitions.levels
         if attributes is None or levels is None:
             if name not in DATASETS: raise BenchmarkError(f"unknown dataset {name!r}: pass attributes= and levels=, or use one of {list(DATASETS)}")
             attributes, levels = attributes or DATASETS[name][0], levels or DATASETS[name][1]
+        where = source or f"{name}/{split}"
+        if not isinstance(records, list):
+            raise BenchmarkError(f"{where}: the scenarios must be a list of {{'prompt', 'responses', 'labels'}} objects, got {type(records).__name__}")
         scen = []
         for i, r in enumerate(records):
             try: scen.append(Scenario(r['prompt'], r['responses'], r['labels'], r.get('reasonings')))
-            except KeyError as e: raise BenchmarkError(f"{name}/{split}, record {i}: missing key {e} (need prompt, responses, labels)") from None
-        return cls(name, split, attributes, levels, scen)
+            except KeyError as e: raise BenchmarkError(f"{where}, record {i}: missing key {e} (need prompt, responses, labels)") from None
+            except BenchmarkError as e: raise BenchmarkError(f"{where}, record {i}: {e}") from None
+            except (TypeError, ValueError, AttributeError) as e:
+                raise BenchmarkError(f"{where}, record {i}: {e} (a record is {{'prompt': text, 'responses': [texts], "
+                                     "'labels': [{attribute: value} per response]}})") from None
+        return cls(name, split, attributes, levels, scen, definitions, source)
 
     @classmethod
     def from_json(cls, path, name: str, split: str, attributes=None, levels=None) -> 'Benchmark':
         "Load a benchmark file in the upstream JSON layout."
-        path = Path(path)
-        try: records = json.loads(path.read_text())
-        except FileNotFoundError: raise BenchmarkError(f"benchmark file not found: {path}") from None
-        except json.JSONDecodeError as e: raise BenchmarkError(f"{path} is not valid JSON: {e}") from None
-        return cls.from_records(records, name, split, attributes, levels)
+        return cls.from_records(_read_json(Path(path)), name, split, attributes, levels, source=str(path))
 
 # %% ../nbs/00_benchmark.ipynb #aaeb0c47
-def load_benchmark(dataset: str, split: str = 'eval', data_dir_=None, limit: int | None = None) -> Benchmark:
-    "Load split `split` of `dataset` ('helpsteer2', 'mic', or a path to a JSON file in the upstream layout)."
-    p = Path(dataset)
-    if p.suffix == '.json' and p.exists():
-        name = p.parent.name if p.parent.name in DATASETS else p.stem
-        b = Benchmark.from_json(p, name, split)
-        return b.subset(limit) if limit else b
-    if dataset not in DATASETS: raise BenchmarkError(f"unknown dataset {dataset!r}: use one of {list(DATASETS)} or a path to a .json benchmark file")
-    if split not in ('eval', 'train'): raise BenchmarkError(f"unknown split {split!r}: use 'eval' or 'train'")
-    path = data_dir(data_dir_)/dataset/f'{split}.json'
-    if not path.exists():
-        if dataset == 'mic':
-            raise BenchmarkError(f"MIC benchmark not built: {path} is missing. MIC cannot be shipped (data-use agreement). "
-                                 "Request MIC.csv from the MIC authors (SALT-NLP, Moral Integrity Corpus), then run "
-                                 "`python -m steerable_pluralism.curation mic path/to/MIC.csv` to build data/mic/.")
-        raise BenchmarkError(f"benchmark file not found: {path}")
-    b = Benchmark.from_json(path, dataset, split)
+def _sidecar(path: Path, records) -> AttributeDefinitions:
+    "The definitions of a list-layout benchmark file: `<stem>.attributes.json`, else `attributes.json` beside it, else a built-in's."
+    for c in (path.with_name(path.name.removesuffix('.json') + '.attributes.json'), path.parent/'attributes.json'):
+        if c.exists() and c.resolve() != path.resolve(): return read_definitions(c, _default_name(path))
+    if path.parent.name in DATASETS: return builtin_definitions(path.parent.name)
+    try: found = set(records[0]['labels'][0])
+    except (TypeError, KeyError, IndexError): found = None
+    for ds, (attrs, _) in DATASETS.items():
+        if found == set(attrs): return builtin_definitions(ds)
+    stem = path.name.removesuffix('.json')
+    raise BenchmarkError(f"{path} has no attribute definitions: put them beside it as {stem}.attributes.json (or attributes.json), "
+                         "or make the file one object {\"levels\": [...], \"attributes\": {...}, \"scenarios\": [...]} (see nbs/18_your_data.ipynb)")
+
+def _from_file(path: Path, split: str, name: str | None = None, definitions: AttributeDefinitions | None = None) -> Benchmark:
+    b = _read_file(path, split, name, definitions)
+    if not len(b): _fail(str(path), f"the {split!r} split has no scenarios: a benchmark needs at least one")
+    return b
+
+def _read_file(path: Path, split: str, name: str | None = None, definitions: AttributeDefinitions | None = None) -> Benchmark:
+    data = _read_json(path)
+    if isinstance(data, list):
+        return Benchmark.from_records(data, name or _default_name(path), split, definitions=definitions or _sidecar(path, data), source=str(path))
+    if not isinstance(data, dict): _fail(str(path), "a benchmark file holds a list of scenarios or an object with 'attributes' and 'scenarios'")
+    defs = definitions or (AttributeDefinitions.from_dict(data, str(path), _default_name(path), str(path), allowed=BENCHMARK_KEYS)
+                           if 'attributes' in data else _sidecar(path, None))
+    if 'scenarios' in data and ({'eval', 'train'} & set(data)): _fail(str(path), "give either 'scenarios' or the splits 'eval'/'train', not both")
+    if 'scenarios' not in data and split not in data:
+        has = [k for k in ('eval', 'train') if k in data]
+        _fail(str(path), f"no {split!r} split: the file has {has or 'no scenarios'} (give 'scenarios': [...] or 'eval': [...], 'train': [...])")
+    return Benchmark.from_records(data.get('scenarios', data.get(split)), name or defs.name, split, definitions=defs, source=str(path))
+
+# %% ../nbs/00_benchmark.ipynb #6422c5a2
+def load_benchmark(dataset, split: str = 'eval', data_dir_=None, limit: int | None = None) -> Benchmark:
+    "Split `split` of `dataset`: 'helpsteer2', 'mic', a benchmark folder, a benchmark `.json` file, or a `Benchmark`."
+    if isinstance(dataset, Benchmark): b = dataset
+    elif dataset in DATASETS:
+        if split not in ('eval', 'train'): raise BenchmarkError(f"unknown split {split!r}: use 'eval' or 'train'")
+        folder = data_dir(data_dir_)/dataset
+        path = folder/f'{split}.json'
+        if not path.exists():
+            if dataset == 'mic':
+                raise BenchmarkError(f"MIC benchmark not built: {path} is missing. MIC cannot be shipped (data-use agreement). "
+                                     "Request MIC.csv from the MIC authors (SALT-NLP, Moral Integrity Corpus), then run "
+                                     "`python -m steerable_pluralism.curation mic path/to/MIC.csv` to build data/mic/.")
+            raise BenchmarkError(f"benchmark file not found: {path}")
+        own = folder/'attributes.json'
+        b = _from_file(path, split, dataset, read_definitions(own, dataset) if own.exists() else builtin_definitions(dataset))
+    elif isinstance(dataset, (str, os.PathLike)) and Path(dataset).is_dir():
+        path = Path(dataset)/f'{split}.json'
+        if not path.exists():
+            raise BenchmarkError(f"{dataset} has no {split}.json: a benchmark folder holds eval.json, train.json (few-shot pool, optional) and attributes.json")
+        b = _from_file(path, split)
+    elif isinstance(dataset, (str, os.PathLike)) and str(dataset).endswith('.json'):
+        p = Path(dataset)
+        if not p.exists(): raise BenchmarkError(f"benchmark file not found: {dataset} (check the path; relative paths start from {Path.cwd()})")
+        if p.name in ('eval.json', 'train.json') and (p.parent/f'{split}.json').exists(): p = p.parent/f'{split}.json'   # a folder's split
+        b = _from_file(p, split)
+    else: raise BenchmarkError(f"unknown dataset {dataset!r}: use one of {list(DATASETS)}, a benchmark folder or a .json benchmark file")
     return b.subset(limit) if limit else b
+
+def has_split(dataset, split: str) -> bool:
+    "Whether `load_benchmark(dataset, split)` finds that split of its own (a list file has only the split it is)."
+    if isinstance(dataset, Benchmark): dataset = dataset.source or dataset.name
+    if dataset in DATASETS: return (data_dir()/dataset/f'{split}.json').exists()
+    p = Path(dataset)
+    if p.is_dir(): return (p/f'{split}.json').exists()
+    if p.suffix != '.json' or not p.exists(): return False
+    if p.name in ('eval.json', 'train.json'): return (p.parent/f'{split}.json').exists()
+    data = _read_json(p)
+    return isinstance(data, dict) and split in data
+
+def load_definitions(dataset) -> AttributeDefinitions:
+    "The attribute definitions of a dataset name, benchmark folder or file, definitions file, `Benchmark` or definitions."
+    if isinstance(dataset, AttributeDefinitions): return dataset
+    if isinstance(dataset, Benchmark):
+        if dataset.definitions is not None: return dataset.definitions
+        return derive_definitions(dataset.name, dataset.attributes, dataset.levels)
+    if dataset in DATASETS:
+        own = data_dir()/dataset/'attributes.json'
+        return read_definitions(own, dataset) if own.exists() else builtin_definitions(dataset)
+    p = Path(dataset) if isinstance(dataset, (str, os.PathLike)) else None
+    if p is not None and p.is_dir():
+        if (p/'attributes.json').exists(): return read_definitions(p/'attributes.json')
+        if (p/'eval.json').exists(): return load_benchmark(p, 'eval').definitions
+    if p is not None and p.suffix == '.json' and not p.exists():
+        raise BenchmarkError(f"file not found: {dataset} (check the path; relative paths start from {Path.cwd()})")
+    if p is not None and p.suffix == '.json' and p.is_file():
+        data = _read_json(p)
+        if isinstance(data, list): return _sidecar(p, data)
+        return AttributeDefinitions.from_dict(data, str(p), _default_name(p), str(p), allowed=BENCHMARK_KEYS)
+    raise BenchmarkError(f"unknown dataset {str(dataset)!r} (nor a file or folder of that name): use one of {list(DATASETS)}, a benchmark "
+                         "folder or .json file, or an attribute definitions .json file (see nbs/18_your_data.ipynb)")
+
+def derive_definitions(name: str, attributes: Sequence[str], levels: Sequence[float]) -> AttributeDefinitions:
+    "Definitions for a benchmark built in code over built-in attributes: the shipped texts, its own levels."
+    known = {a.name: a for ds in DATASETS for a in builtin_definitions(ds)}
+    unknown = [a for a in attributes if a not in known]
+    if unknown: raise BenchmarkError(f"benchmark {name!r}: attributes {unknown} have no definitions: load it from a file that "
+                                     "defines them, or pass definitions= (see nbs/18_your_data.ipynb)")
+    levels = tuple(float(l) for l in levels)
+    for ds, (attrs, lv) in DATASETS.items():
+        if tuple(attributes) == attrs and levels == lv: return builtin_definitions(ds)
+    return AttributeDefinitions(name, tuple(known[a] for a in attributes), levels, 0.5 if 0.5 in levels else None)
 
 # %% ../nbs/00_benchmark.ipynb #4e561112
 @dataclass

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from .benchmark import (DATASETS, HELPSTEER2_ATTRIBUTES, HELPSTEER2_LEVELS, MIC_ATTRIBUTES,
-                                           MIC_LEVELS, Benchmark, BenchmarkError, data_dir)
+                                           MIC_LEVELS, Benchmark, BenchmarkError, builtin_definitions, data_dir)
 
 # %% auto #0
 __all__ = ['PER_LEVEL', 'MIC_COLUMNS', 'MIC_HOWTO', 'CurationError', 'stratified_split', 'read_jsonl', 'helpsteer2_scenarios',
@@ -84,6 +84,7 @@ def _finish(recs, name, per_level, out_dir):
     tb, eb = (Benchmark.from_records(r, name, s) for r, s in ((train, 'train'), (evals, 'eval')))
     if out_dir is not None:
         for b in (tb, eb): b.to_json(Path(out_dir)/f'{b.split}.json')
+        builtin_definitions(name).to_json(Path(out_dir)/'attributes.json')   # the dataset's definitions travel with it
     return tb, eb
 
 # %% ../nbs/01_curation.ipynb #6d7b5163
@@ -95,21 +96,34 @@ MIC_HOWTO = ("MIC (the Moral Integrity Corpus, SALT-NLP) cannot be shipped with 
 _AGREE = {0: -1.0, 1: 0.0, 2: 1.0}
 
 def read_mic(path) -> pd.DataFrame:
-    "Read a user's `MIC.csv`, with a clear message when it is missing or is not MIC."
+    "Read a user's `MIC.csv`, with a clear message when it is missing, unreadable or is not MIC."
     path = Path(path)
     if not path.exists(): raise CurationError(f"MIC.csv not found at {path}. {MIC_HOWTO}")
-    df = pd.read_csv(path, dtype={'Q': str, 'A': str, 'rot': str, 'moral-vector': str})
+    if path.is_dir(): raise CurationError(f"{path} is a folder: give the path of the MIC.csv file in it")
+    try: df = pd.read_csv(path, dtype={'Q': str, 'A': str, 'rot': str, 'moral-vector': str})
+    except pd.errors.EmptyDataError: raise CurationError(f"{path} is empty: is this MIC.csv? {MIC_HOWTO}") from None
+    except pd.errors.ParserError as e: raise CurationError(f"{path} is not a readable CSV file ({str(e).strip()}): is this MIC.csv, unchanged?") from None
+    except UnicodeDecodeError as e: raise CurationError(f"{path} is not UTF-8 text ({e}): is this MIC.csv, unchanged?") from None
+    except OSError as e: raise CurationError(f"cannot read {path}: {e}") from None
     missing = [c for c in MIC_COLUMNS if c not in df.columns]
     if missing: raise CurationError(f"{path} lacks the MIC columns {missing} (has {list(df.columns)[:12]}): is this MIC.csv?")
-    return df
+    return df.reset_index(drop=True)
 
-def _agreement(v) -> float:
+def _cell(row, column: str, problem: str) -> CurationError:
+    "An error naming the CSV row (1 = the first after the header) and column."
+    return CurationError(f"MIC.csv row {int(row) + 1} (counting from 1 after the header), column {column!r}: {problem}")
+
+def _agreement(v, row=-1) -> float:
     try: return _AGREE[int(float(v))]
-    except (KeyError, ValueError, TypeError): raise CurationError(f"A_agrees must be 0, 1 or 2, got {v!r}") from None
+    except (KeyError, ValueError, TypeError, OverflowError): raise _cell(row, 'A_agrees', f"{v!r} is not 0, 1 or 2 (disagree, neither, agree)") from None
 
-def _moral_vector(v) -> list[float]:
-    vec = ast.literal_eval(v) if isinstance(v, str) else v
-    if len(vec) != len(MIC_ATTRIBUTES): raise CurationError(f"moral-vector must have 6 entries, got {v!r}")
+def _moral_vector(v, row=-1) -> list[float]:
+    try: vec = ast.literal_eval(v) if isinstance(v, str) else v
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError): vec = None
+    if not (isinstance(vec, (list, tuple)) and len(vec) == len(MIC_ATTRIBUTES)
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vec)):
+        raise _cell(row, 'moral-vector', f"{v!r} is not a list of {len(MIC_ATTRIBUTES)} numbers, one per foundation "
+                                         f"{list(MIC_ATTRIBUTES)} (e.g. '[0, 0, 0, 0, 1, 0]')")
     return [float(x) for x in vec]
 
 def mic_answer(rows: pd.DataFrame) -> tuple[dict, dict]:
@@ -117,8 +131,8 @@ def mic_answer(rows: pd.DataFrame) -> tuple[dict, dict]:
     first = rows.iloc[:3]
     total = np.zeros(len(MIC_ATTRIBUTES))
     texts = {m: [] for m in MIC_ATTRIBUTES}
-    for _, r in first.iterrows():
-        agree, vec = _agreement(r['A_agrees']), np.array(_moral_vector(r['moral-vector']))
+    for i, r in first.iterrows():
+        agree, vec = _agreement(r['A_agrees'], i), np.array(_moral_vector(r['moral-vector'], i))
         total += agree * vec
         for m, on in zip(MIC_ATTRIBUTES, vec):
             if on == 1 and agree != 0:
@@ -133,6 +147,8 @@ def mic_scenarios(df: pd.DataFrame) -> list[dict]:
     for q, group in df.groupby('Q', sort=True):
         if group['A'].nunique() < 2 or group['A_agrees'].isna().any(): continue
         rec = {'prompt': q, 'responses': [], 'labels': [], 'reasonings': []}
+        empty = group.index[group['A'].isna() | (group['A'].astype(str).str.strip() == '')]
+        if len(empty): raise _cell(empty[0], 'A', f"empty answer to the question {q[:60]!r}")
         for a in group['A'].unique():
             labels, reasons = mic_answer(group[group['A'] == a])
             rec['responses'].append(a); rec['labels'].append(labels); rec['reasonings'].append(reasons)
@@ -168,8 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             out = Path(args.out)
             train, evals = build_helpsteer2(args.train, args.validation, out, args.per_level, not args.keep_last_pair)
-    except CurationError as e:
+    except (CurationError, BenchmarkError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
+    except OSError as e:
+        print(f"error: cannot write the benchmark to {out}: {e}", file=sys.stderr); return 2
     print(f"wrote {out}/eval.json ({len(evals)} scenarios) and {out}/train.json ({len(train)} scenarios)")
     return 0
 

@@ -4,22 +4,25 @@
 
 # %% ../nbs/10_experiment.ipynb #4e0ed2d8
 from __future__ import annotations
-import argparse, functools, importlib, itertools, json, logging, os, sys
+import argparse, functools, importlib, itertools, json, logging, os, sys, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np, pandas as pd
 from tqdm import tqdm   # text bars: they also reach the terminal of sp-reproduce through papermill
-from .benchmark import DATASETS, Benchmark, BenchmarkError, Predictions, Scenario, load_benchmark, data_dir
-from .methods import METHODS, Method, make_method, timed
-from .store import PredictionStore, predictions
+from .benchmark import (DATASETS, Benchmark, BenchmarkError, Predictions, Scenario, data_dir, has_split,
+                                          load_benchmark, load_definitions)
+from .methods import METHODS, Method, TransientError, is_transient, make_method, timed
+from .store import PredictionStore, StoreError, predictions
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'METHOD_MODULES', 'TARGET_SETS', 'import_method_modules', 'dataset_info', 'build_method', 'target_dicts',
-           'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'steer_parser', 'steer_cli',
-           'run_parser', 'default_store_path', 'run_cli', 'main']
+__all__ = ['log', 'METHOD_MODULES', 'MAX_CALLS', 'EXIT_OK', 'EXIT_INTERNAL', 'EXIT_USAGE', 'EXIT_INCOMPLETE', 'EXIT_NO_CHOICE',
+           'TARGET_SETS', 'import_method_modules', 'dataset_info', 'build_method', 'TooManyCalls', 'IncompleteRun',
+           'target_dicts', 'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'input_errors',
+           'error_kind', 'report_error', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path', 'run_cli',
+           'main']
 
 # %% ../nbs/10_experiment.ipynb #f3122733
 METHOD_MODULES = ('alignment', 'regression', 'baselines', 'regressors')
@@ -37,62 +40,102 @@ def import_method_modules(extra: Sequence[str] = ()) -> dict[str, str]:
 # %% ../nbs/10_experiment.ipynb #552deefb
 @functools.lru_cache(maxsize=8)
 def _train_pool(dataset: str, root: str | None) -> Benchmark | None:
-    "The train split of a named dataset, or None when it is not there (the methods that need it say so)."
-    if dataset not in DATASETS or not (data_dir(root)/dataset/'train.json').exists(): return None
-    return load_benchmark(dataset, 'train', root)
+    "The train split of a dataset (name, folder or file), or None when it has none (the methods that need it say so)."
+    if dataset in DATASETS:
+        return load_benchmark(dataset, 'train', root) if (data_dir(root)/dataset/'train.json').exists() else None
+    return load_benchmark(dataset, 'train') if has_split(dataset, 'train') else None
 
-def dataset_info(dataset: str) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
-    "`(name, attributes, levels)` of a dataset name or of a benchmark JSON file."
-    if dataset in DATASETS: return (dataset, *DATASETS[dataset])
-    if str(dataset).endswith('.json') and Path(dataset).exists():
-        b = load_benchmark(dataset, 'eval')
-        return b.name, b.attributes, b.levels
-    raise BenchmarkError(f"unknown dataset {dataset!r}: use one of {list(DATASETS)} or a path to a .json benchmark file")
+def dataset_info(dataset) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    "`(name, attributes, levels)` of a dataset name, a benchmark folder or file, or an attribute definitions file."
+    d = load_definitions(dataset)
+    return d.name, d.names, d.levels
 
-def build_method(name: str, backbone: str = 'smollm2', dataset: str = 'helpsteer2', **opts) -> Method:
-    "Build the method registered as `name` for `dataset` with LLM `backbone` (a backend or a backend spec)."
+def build_method(name: str, backbone: str = 'smollm2', dataset='helpsteer2', **opts) -> Method:
+    "Build the method registered as `name` for `dataset` (name, benchmark folder or file) with LLM `backbone`."
     missing = import_method_modules()
     if name not in METHODS:
         why = ''.join(f"; {m} not importable ({r})" for m, r in missing.items())
         raise KeyError(f"unknown method {name!r}: choose one of {sorted(METHODS)}{why}")
-    ds, attributes, _ = dataset_info(dataset)
-    if opts.get('attributes') is None: opts['attributes'] = attributes
-    if opts.get('train') is None: opts['train'] = _train_pool(ds, os.environ.get('STEERABLE_PLURALISM_DATA'))
-    opts = {k: v for k, v in opts.items() if v is not None}
-    return make_method(name, backend=backbone, dataset=ds, **opts)
+    defs = load_definitions(opts['definitions'] if opts.get('definitions') is not None else dataset)
+    if opts.get('attributes') is None: opts['attributes'] = defs.names
+    if opts.get('train') is None and isinstance(dataset, (str, os.PathLike)):
+        opts['train'] = _train_pool(str(dataset), os.environ.get('STEERABLE_PLURALISM_DATA'))
+    opts = {k: v for k, v in {**opts, 'definitions': defs}.items() if v is not None}
+    return make_method(name, backend=backbone, dataset=defs.name, **opts)
 
 # %% ../nbs/10_experiment.ipynb #ea07b993
+MAX_CALLS = 200_000
+
+class TooManyCalls(ValueError):
+    "A run larger than the stated number of LLM calls; the message gives the count and how to allow it."
+
+class IncompleteRun(TransientError):
+    "A run that could not compute some units now (transient errors): they are missing, not stored; run again."
+    def __init__(self, method: str, errors: list, missing: int, predictions: Predictions):
+        self.method, self.errors, self.missing, self.predictions = method, errors, missing, predictions
+        kinds = {}
+        for _, _, why in errors: kinds[why.split(':')[0]] = kinds.get(why.split(':')[0], 0) + 1
+        super().__init__(f"{method}: {missing} unit{'s' * (missing != 1)} not computed ({', '.join(f'{n} × {k}' for k, n in kinds.items())}; "
+                         f"e.g. scenario {errors[0][0]}, {errors[0][1]}: {errors[0][2][:300]}). Nothing was stored for them: "
+                         "run the same command again to compute them")
+
 def target_dicts(targets) -> list[dict] | None:
     "A `TargetSet`, a list of target dicts, or None → a list of target dicts (or None)."
     if targets is None: return None
     return [dict(t) for t in getattr(targets, 'targets', targets)]
 
-def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, progress: bool = True,
-                   concurrency: int | None = None) -> Predictions:
-    """Run every unit of `method` on `benchmark` that `store` does not hold yet, saving each record as it is made;
-    `concurrency` units at a time (default: `unit_concurrency(method)`, 1 unless its backend is a server)."""
+def _failed(store, key: str) -> set:
+    if hasattr(store, 'failed'): return store.failed(key)
+    return {k for k, r in store.records(key).items() if r.get('failed')}
+
+def _check_calls(method: Method, benchmark: Benchmark, todo: list, max_calls: int | None):
+    calls = len(todo) * int(getattr(method, 'calls_per_unit', 0) or 0)
+    if max_calls is None or calls <= max_calls: return
+    per = len(todo) / max(len({s.id for s, _ in todo}), 1)
+    raise TooManyCalls(f"{method.name} would make {calls:,} LLM calls ({len(todo):,} units to run: {len({s.id for s, _ in todo})} scenarios × "
+                       f"{per:,.0f} {'targets' if method.target_dependent else 'units'} × {method.calls_per_unit} call(s)), more than "
+                       f"the limit of {max_calls:,}: to allow it pass --max-calls {calls} (sp-run) or max_calls={calls} (run_experiment); "
+                       "or ask for less (fewer targets, e.g. --targets sampled; --limit)")
+
+# %% ../nbs/10_experiment.ipynb #b2773865
+def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, progress: bool = True, retry_failed: bool = False,
+                   max_calls: int | None = MAX_CALLS, max_transient: int = 3, concurrency: int | None = None) -> Predictions:
+    """Run every unit of `method` on `benchmark` that `store` does not hold yet (or holds as failed, with `retry_failed`), saving
+    each record as it is made; `concurrency` units at a time (default: `unit_concurrency(method)`, 1 unless its backend is a server)."""
+    workers = unit_concurrency(method) if concurrency is None else int(concurrency)
+    if workers < 1: raise ValueError(f"concurrency={concurrency!r}: give how many units may run at once, an integer >= 1")
     tl = target_dicts(targets)
     if method.target_dependent and not tl:
         raise ValueError(f"{method.name} is target-dependent: pass targets= (a TargetSet or a list of target dicts)")
     method.prepare(benchmark)
     units = [(s, u) for s in benchmark for u in method.units(s, tl)]
     done = store.done(method.key)
-    todo = [(s, u) for s, u in units if (s.id, u) not in done]
+    retry = (_failed(store, method.key) & {(s.id, u) for s, u in units}) if retry_failed else set()
+    todo = [(s, u) for s, u in units if (s.id, u) not in done or (s.id, u) in retry]
+    _check_calls(method, benchmark, todo, max_calls)
     store.set_meta(method.key, json.loads(json.dumps({
         'method': method.name, 'config': method.config(), 'benchmark': benchmark.name, 'split': benchmark.split,
-        'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
+        **({'source': str(Path(benchmark.source).resolve())} if benchmark.source and benchmark.name not in DATASETS else {}),
+        'attributes': list(benchmark.attributes), 'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
         'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}, default=str)))
+    errors, fatal, in_a_row, computed = [], None, 0, 0
+    stop = lambda: fatal is not None or in_a_row >= max_transient   # a bug, or e.g. the server is down: no new unit starts
     tty = getattr(sys.stderr, 'isatty', lambda: False)()   # in a notebook run by sp-reproduce: one line every 30 s
     with tqdm(total=len(units), initial=len(units) - len(todo), desc=method.name, unit='unit', disable=not progress,
               mininterval=0.1 if tty else 30, ascii=not tty) as bar:
-        workers = unit_concurrency(method) if concurrency is None else int(concurrency)
-        if workers < 1: raise ValueError(f"concurrency={concurrency!r}: give how many units may run at once, an integer >= 1")
-        if workers == 1 or len(todo) < 2:
-            for s, u in todo:
-                store.put(method.key, s.id, u, timed(method.run_unit, s, u))
-                bar.update()
-        else: run_units(method, todo, store, workers, bar.update)
-    return predictions(store, method, benchmark, tl)
+        for s, u, rec in run_units(method, todo, workers, stop):
+            if isinstance(rec, BaseException):
+                if not is_transient(rec): fatal = fatal or rec; continue   # raised once the units in flight are saved
+                errors.append((s.id, u, f"{type(rec).__name__}: {rec}")); in_a_row += 1
+                log.warning("%s: unit (%s, %s) not computed, %s: %s", method.name, s.id, u, type(rec).__name__, rec)
+                continue
+            store.put(method.key, s.id, u, rec); bar.update(); in_a_row, computed = 0, computed + 1
+    if fatal is not None: raise fatal
+    pred = predictions(store, method, benchmark, tl) if (done or computed) else method.assemble(benchmark, {}, tl)
+    pred.info['run'] = {'units': len(units), 'stored_before': len(units) - len(todo) + len(retry), 'retried': len(retry),
+                        'computed': computed, 'missing': len(todo) - computed}
+    if errors: raise IncompleteRun(method.name, errors, len(todo) - computed, pred)
+    return pred
 
 # %% ../nbs/10_experiment.ipynb #a6c59075
 def unit_concurrency(method: Method) -> int:
@@ -101,22 +144,27 @@ def unit_concurrency(method: Method) -> int:
     if c is None: c = getattr(getattr(method, 'backend', None), 'concurrency', None)
     return max(1, int(c or 1))
 
-def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], store, workers: int, done=None) -> None:
-    "Run the `(scenario, unit)` pairs of `todo` on `workers` threads; this thread saves each record as it completes."
+def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], workers: int = 1, stop=lambda: False):
+    "Yield `(scenario, unit, record or exception)` for the pairs of `todo` as they complete, `workers` at a time (1: in this thread); no new unit starts once `stop()` is true."
+    if workers == 1 or len(todo) < 2:
+        for s, u in todo:
+            if stop(): return
+            try: rec = timed(method.run_unit, s, u)
+            except Exception as e: rec = e
+            yield s, u, rec
+        return
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-    left, running, error = iter(todo), {}, None
+    left, running = iter(todo), {}
     with ThreadPoolExecutor(workers, thread_name_prefix=f'{method.name}-unit') as pool:
         def fill():   # at most 2 × workers submitted: an interrupted run leaves little queued
+            if stop(): return
             for s, u in itertools.islice(left, 2 * workers - len(running)): running[pool.submit(timed, method.run_unit, s, u)] = (s, u)
         fill()
         while running:
             for f in wait(running, return_when=FIRST_COMPLETED).done:
                 s, u = running.pop(f)
-                if f.exception() is not None: error = error or f.exception(); continue
-                store.put(method.key, s.id, u, f.result())
-                if done: done()
-            if error is None: fill()
-    if error is not None: raise error
+                yield s, u, f.exception() if f.exception() is not None else f.result()
+            fill()
 
 # %% ../nbs/10_experiment.ipynb #6f21bef7
 def _letter(i: int) -> str: return chr(ord('A') + i)
@@ -154,16 +202,17 @@ def _pick_reasoning(reasoning, i: int):
     return reasoning
 
 def steer(question: str, responses: Sequence[str], target, backbone='smollm2', method='comparative-fewshot',
-          dataset='helpsteer2', **opts) -> SteerResult:
-    "Choose among `responses` to `question` the one closest to `target` according to `method`."
+          dataset='helpsteer2', definitions=None, **opts) -> SteerResult:
+    "Choose among `responses` to `question` the one closest to `target` according to `method` (attributes: `definitions` or `dataset`'s)."
     from steerable_pluralism.targets import parse_target
     from steerable_pluralism.alignment import align
-    ds, attributes, levels = dataset_info(dataset)
+    defs = load_definitions(definitions if definitions is not None else dataset)
+    ds, attributes, levels = defs.name, defs.names, defs.levels
     if isinstance(responses, str) or len(responses) < 2:
         raise ValueError(f"steer needs a list of at least 2 responses, got {responses!r}: pass each response separately")
     tgt = parse_target(target, attributes)
     tattrs = tuple(a for a in attributes if a in tgt)
-    m = build_method(method, backbone, dataset, attributes=opts.pop('attributes', None) or tattrs, **opts)
+    m = build_method(method, backbone, dataset, attributes=opts.pop('attributes', None) or tattrs, definitions=defs, **opts)
     scen = Scenario(question, list(responses), [{}] * len(responses))
     bench = Benchmark(ds, 'steer', (), levels, [scen])   # no labels: the method only sees the question and responses
     recs = {(scen.id, u): timed(m.run_unit, scen, u) for u in m.units(scen, [tgt])}
@@ -186,14 +235,44 @@ def steer(question: str, responses: Sequence[str], target, backbone='smollm2', m
     return SteerResult(choice, responses[choice] if choice >= 0 else None, scores, reasoning, tgt, m.name, list(responses))
 
 # %% ../nbs/10_experiment.ipynb #a1171989
-def _usage_errors() -> tuple[type, ...]:
-    "Exception types that mean bad input (reported as usage errors, not tracebacks)."
-    errs = [KeyError, ValueError, FileNotFoundError]
-    try: from steerable_pluralism.backends import BackendError; errs.append(BackendError)
-    except ImportError: pass
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NO_CHOICE = 0, 1, 2, 3, 4
+
+def input_errors() -> tuple[type, ...]:
+    "Exception types that mean bad input wherever they are raised (a one-line message, no traceback)."
+    from steerable_pluralism.targets import TargetError
+    errs = [BenchmarkError, TargetError, StoreError, TooManyCalls]
+    for mod, name in (('backends', 'BackendError'), ('curation', 'CurationError')):
+        try: errs.append(getattr(importlib.import_module(f'steerable_pluralism.{mod}'), name))
+        except (ImportError, AttributeError): pass
     return tuple(errs)
 
-def _msg(e: Exception) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+def error_kind(e: BaseException, reading_input: bool = False) -> str:
+    "'transient' (run again later), 'usage' (bad input: a message, no traceback) or 'internal' (a bug: keep the traceback)."
+    if reading_input and isinstance(e, (*input_errors(), KeyError, ValueError, FileNotFoundError)): return 'usage'
+    if is_transient(e): return 'transient'     # while reading input (a server that does not answer): a usage error
+    if isinstance(e, input_errors()): return 'usage'
+    return 'internal'
+
+def _msg(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+
+def report_error(parser, e: BaseException, reading_input: bool = False, debug: bool = False, log_path=None) -> int:
+    "Tell the user about `e` by its kind: usage → `parser.error` (exit 2); transient → exit 3; internal → traceback (exit 1)."
+    kind = error_kind(e, reading_input)
+    if debug or kind == 'internal': traceback.print_exception(e, file=sys.stderr)
+    if kind == 'usage': parser.error(_msg(e))
+    if kind == 'transient':
+        print(f"{parser.prog}: incomplete: {_msg(e)}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    saved = ''
+    if log_path is not None:
+        try:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, 'a') as f: f.write(f"--- {parser.prog} {' '.join(sys.argv[1:])}\n{''.join(traceback.format_exception(e))}\n")
+            saved = f" and saved in {log_path}"
+        except OSError: pass
+    print(f"{parser.prog}: internal error (a bug, not your input): {type(e).__name__}: {e}\nThe traceback is above{saved}; "
+          "please report it.", file=sys.stderr)
+    return EXIT_INTERNAL
 
 def _read_responses(text: str, parser) -> list[str]:
     "Responses from a JSON list given inline or as a file path."
@@ -214,12 +293,15 @@ def steer_parser() -> argparse.ArgumentParser:
     p.add_argument('--target', required=True, help="JSON object or attr=value pairs, e.g. 'helpfulness=1,verbosity=0.25'")
     p.add_argument('--backbone', default='smollm2', help="LLM backend spec (default: the embedded SmolLM2-135M)")
     p.add_argument('--method', default='comparative-fewshot', help="method name (default: comparative-fewshot)")
-    p.add_argument('--dataset', default='helpsteer2', help="whose attributes and few-shot pool: helpsteer2 or mic")
+    p.add_argument('--dataset', help="whose attributes and few-shot pool: helpsteer2 (default), mic, or your benchmark's folder or .json file")
+    p.add_argument('--attributes', help="your attribute definitions (.json): a definitions file or a benchmark file that has them")
     p.add_argument('--samples', type=int, help="self-consistency samples (default: the method's, greedy)")
     p.add_argument('--temperature', type=float)
     p.add_argument('--seed', type=int)
+    p.add_argument('--max-reasoning-chars', type=int, help="longest reasoning per response the answer schema allows (default: the protocol's, 512)")
     p.add_argument('--model', help="reward model / Kaleido id or local path (reward-model, kaleido)")
     p.add_argument('--json', action='store_true', help="print the result as JSON")
+    p.add_argument('--debug', action='store_true', help="show the traceback of every error")
     return p
 
 def steer_cli(argv: Sequence[str] | None = None) -> int:
@@ -229,11 +311,12 @@ def steer_cli(argv: Sequence[str] | None = None) -> int:
     if len(responses) < 2: p.error(f"need at least 2 responses, got {len(responses)}: repeat --response or use --responses-json")
     if a.samples is not None and a.samples < 1: p.error(f"--samples must be at least 1, got {a.samples}")
     try:
-        r = steer(a.question, responses, a.target, backbone=a.backbone, method=a.method, dataset=a.dataset,
-                  samples=a.samples, temperature=a.temperature, seed=a.seed, model=a.model)
-    except _usage_errors() as e: p.error(_msg(e))
+        r = steer(a.question, responses, a.target, backbone=a.backbone, method=a.method,
+                  dataset=a.dataset or a.attributes or 'helpsteer2', definitions=a.attributes,
+                  samples=a.samples, temperature=a.temperature, seed=a.seed, model=a.model, max_reasoning_chars=a.max_reasoning_chars)
+    except Exception as e: return report_error(p, e, reading_input=True, debug=a.debug)
     print(json.dumps(r.to_dict(), indent=1, ensure_ascii=False) if a.json else r)
-    return 0 if r.choice >= 0 else 1
+    return EXIT_OK if r.choice >= 0 else EXIT_NO_CHOICE
 
 # %% ../nbs/10_experiment.ipynb #76cab66b
 TARGET_SETS = ('all', 'sampled', 'high', 'low')
@@ -241,7 +324,7 @@ TARGET_SETS = ('all', 'sampled', 'high', 'low')
 def run_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser('sp-run', description="Run methods on a benchmark split into a prediction store, then score them.")
     p.add_argument('--method', action='append', help="method name, repeatable (default: comparative-fewshot)")
-    p.add_argument('--dataset', default='helpsteer2', help="helpsteer2, mic, or a benchmark .json file")
+    p.add_argument('--dataset', default='helpsteer2', help="helpsteer2, mic, or your benchmark's folder or .json file")
     p.add_argument('--split', default='eval', help="eval or train")
     p.add_argument('--backbone', default='smollm2', help="LLM backend spec (default: the embedded SmolLM2-135M)")
     p.add_argument('--limit', type=int, help="only the first N scenarios")
@@ -251,10 +334,14 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int)
     p.add_argument('--k', type=int, help="few-shot examples per prompt")
     p.add_argument('--max-tokens', type=int)
+    p.add_argument('--max-reasoning-chars', type=int, help="longest reasoning per response the answer schema allows (default: the protocol's, 512)")
     p.add_argument('--model', help="reward model / Kaleido id or local path")
     p.add_argument('--targets', action='append', choices=TARGET_SETS, help="target set(s) to evaluate on (default: sampled)")
+    p.add_argument('--retry-failed', action='store_true', help="compute the units whose stored record failed again")
+    p.add_argument('--max-calls', type=int, default=MAX_CALLS, help=f"refuse a method that would make more LLM calls (default {MAX_CALLS:,})")
     p.add_argument('--no-eval', action='store_true', help="only run the methods; do not score them")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
+    p.add_argument('--debug', action='store_true', help="show the traceback of every error")
     return p
 
 def default_store_path(dataset: str, split: str, backbone: str) -> Path:
@@ -262,40 +349,62 @@ def default_store_path(dataset: str, split: str, backbone: str) -> Path:
     safe = lambda s: ''.join(c if c.isalnum() or c in '.-_' else '_' for c in Path(str(s).removesuffix('.json')).name) or 'x'
     return Path('runs')/f"{safe(dataset)}-{split}-{safe(backbone)}.sqlite"
 
+def _setup_run(a) -> tuple:
+    "What `sp-run` reads before any unit runs: the benchmark, the methods, the target sets, the store."
+    bench = load_benchmark(a.dataset, a.split, limit=a.limit)
+    methods = [build_method(n, a.backbone, a.dataset, samples=a.samples, temperature=a.temperature, seed=a.seed,
+                            k=a.k, max_tokens=a.max_tokens, max_reasoning_chars=a.max_reasoning_chars, model=a.model)
+               for n in a.method or ['comparative-fewshot']]
+    targets = {}
+    if not a.no_eval or any(m.target_dependent for m in methods):
+        from steerable_pluralism.targets import load_targets
+        targets = {w: load_targets(bench, w) for w in a.targets or ['sampled']}
+    path = Path(a.store) if a.store else default_store_path(a.dataset, a.split, a.backbone)
+    return bench, methods, targets, path, PredictionStore(path)
+
+def _progress_line(name: str, w, info: dict, failures: int) -> str:
+    parts = [f"{info['units']} units", f"{info['stored_before']} already stored"]
+    if info['retried']: parts.append(f"{info['retried']} failed ones retried")
+    parts += [f"{info['computed']} computed"] + ([f"{info['missing']} missing"] if info['missing'] else []) + [f"{failures} failed"]
+    return f"{name}{'' if w is None else f' ({w} targets)'}: " + ', '.join(parts)
+
+# %% ../nbs/10_experiment.ipynb #67f65dbb
 def run_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-run`."
     p = run_parser(); a = p.parse_args(argv)
-    if a.limit is not None and a.limit < 1: p.error(f"--limit must be a positive number of scenarios, got {a.limit}")
-    if a.samples is not None and a.samples < 1: p.error(f"--samples must be at least 1, got {a.samples}")
-    names, sets = a.method or ['comparative-fewshot'], a.targets or ['sampled']
-    try:
-        bench = load_benchmark(a.dataset, a.split, limit=a.limit)
-        methods = [build_method(n, a.backbone, a.dataset, samples=a.samples, temperature=a.temperature, seed=a.seed,
-                                k=a.k, max_tokens=a.max_tokens, model=a.model) for n in names]
-        targets = {}
-        if not a.no_eval or any(m.target_dependent for m in methods):
-            from steerable_pluralism.targets import load_targets
-            targets = {w: load_targets(bench.name, w) for w in sets}
-    except _usage_errors() as e: p.error(_msg(e))
-    path = Path(a.store) if a.store else default_store_path(a.dataset, a.split, a.backbone)
+    for opt, v, least in (('--limit', a.limit, 1), ('--samples', a.samples, 1), ('--max-calls', a.max_calls, 0),
+                          ('--max-reasoning-chars', a.max_reasoning_chars, 1)):
+        if v is not None and v < least: p.error(f"{opt} must be at least {least}, got {v}")
+    sets = a.targets or ['sampled']
+    try: bench, methods, targets, path, store = _setup_run(a)
+    except Exception as e: return report_error(p, e, reading_input=True, debug=a.debug)
     print(f"{bench!r} → {path}")
-    results = {}
-    with PredictionStore(path) as store:
-        for m in methods:
-            try:
+    results, incomplete, log_path = {}, [], path.with_name(path.name.removesuffix('.sqlite') + '.errors.log')
+    try:
+        with store:
+            for m in methods:
                 for w in (sets if m.target_dependent else [None]):
-                    results[(m.name, w)] = run_experiment(m, bench, store, targets.get(w), progress=not a.quiet)
-            except _usage_errors() as e: p.error(f"{m.name}: {_msg(e)}")
-    if a.no_eval: return 0
+                    try: pred = run_experiment(m, bench, store, targets.get(w), progress=not a.quiet, retry_failed=a.retry_failed, max_calls=a.max_calls)
+                    except IncompleteRun as e: pred = e.predictions; incomplete.append(e)
+                    results[(m.name, w)] = pred
+                    print(_progress_line(m.name, w, pred.info['run'], pred.failures))
+    except KeyboardInterrupt:
+        print(f"sp-run: interrupted; every finished unit is in {path}: the same command resumes", file=sys.stderr); return 130
+    except Exception as e: return report_error(p, e, debug=a.debug, log_path=log_path)
+    if not a.no_eval: _print_scores(methods, sets, results, bench, targets, {e.method for e in incomplete})
+    for e in incomplete: print(f"sp-run: incomplete: {e}", file=sys.stderr)
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+def _print_scores(methods, sets, results, bench, targets, incomplete):
     from steerable_pluralism.alignment import evaluate
     print(f"\n{'method':28s} {'targets':8s} {'accuracy ± std':>16s} {'failures':>8s}   (failures: failed model outputs)")
     for m in methods:
         for w in sets:
+            if m.name in incomplete: print(f"{m.name:28s} {w:8s} {'incomplete: not scored':>25s}"); continue
             ev = evaluate(results[(m.name, w if m.target_dependent else None)], bench, targets[w])
             s = ev.summary()
             print(f"{m.name:28s} {w:8s} {s['accuracy']:8.3f} ± {s['std']:.3f} {s['failed_outputs']:8d}"
                   f"   ({s['n_targets']} targets × {s['n_scenarios']} scenarios)")
-    return 0
 
 def main(argv: Sequence[str] | None = None) -> int:
     "`python -m steerable_pluralism.experiment run|steer ...`"

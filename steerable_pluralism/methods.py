@@ -11,8 +11,9 @@ import numpy as np
 from .benchmark import Benchmark, Predictions, Scenario
 
 # %% auto #0
-__all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'Method', 'timed', 'AttributeScoresMethod', 'ChoiceMethod',
-           'TargetChoiceMethod', 'is_target_key', 'units_kind', 'assemble_records', 'register', 'make_method']
+__all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'TransientError', 'is_transient', 'Method', 'timed',
+           'AttributeScoresMethod', 'ChoiceMethod', 'TargetChoiceMethod', 'is_target_key', 'units_kind',
+           'assemble_records', 'register', 'make_method']
 
 # %% ../nbs/04_methods.ipynb #28ff1607
 def target_key(target: Mapping[str, float]) -> str:
@@ -24,10 +25,20 @@ def parse_target_key(key: str) -> dict[str, float]:
     return {a: float(v) for a, v in (kv.split('=') for kv in key.split(','))} if key else {}
 
 # %% ../nbs/04_methods.ipynb #005332ea
+class TransientError(RuntimeError):
+    "A unit could not be computed now (out of memory, server unreachable, timeout): not a result; run it again later."
+
+def is_transient(e: BaseException) -> bool:
+    "Whether `e` means 'try again later' rather than a finished (possibly failed) prediction."
+    if isinstance(e, (TransientError, ConnectionError, TimeoutError, MemoryError)): return True
+    return type(e).__name__ == 'OutOfMemoryError' and type(e).__module__.startswith('torch')
+
+# %% ../nbs/04_methods.ipynb #999fe861
 class Method(ABC):
     "Base class of every method: units of work → JSON records → `Predictions`."
     name: str = 'method'
     target_dependent: bool = False
+    calls_per_unit: int = 0          # LLM calls one unit makes (at most): sizes a run before it starts
 
     def config(self) -> dict:
         "Everything that changes this method's outputs; hashed into `key`."
@@ -124,6 +135,7 @@ class ChoiceMethod(Method):
         return Predictions(name, benchmark.ids, benchmark.attributes, choices=choices, failures=failures, info={'reasoning': info})
 
 
+
 # %% ../nbs/04_methods.ipynb #c81f0a3d
 class TargetChoiceMethod(Method):
     "A target-dependent method that picks one response per (scenario, target); implement `choose(scenario, target)`."
@@ -153,6 +165,7 @@ class TargetChoiceMethod(Method):
                 if rec.get('failed'): failures += 1; continue
                 choices[t, i] = rec['choice']
         return Predictions(name, benchmark.ids, benchmark.attributes, choices=choices, target_keys=keys, failures=failures)
+
 
 
 # %% ../nbs/04_methods.ipynb #e2f3a4b5
@@ -187,6 +200,7 @@ def assemble_records(kind: str, benchmark: Benchmark, records: Mapping, attribut
         return AttributeScoresMethod.assemble_records(benchmark, records, attributes, name)
     if kind == 'choice': return ChoiceMethod.assemble_records(benchmark, records, name)
     return TargetChoiceMethod.assemble_records(benchmark, records, targets, name)
+
 
 
 # %% ../nbs/04_methods.ipynb #27a18aaf

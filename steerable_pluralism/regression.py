@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses, hashlib, json, re, time
 from typing import Sequence
 import numpy as np
-from .benchmark import DATASETS, Benchmark, Scenario, load_benchmark
+from .benchmark import DATASETS, Benchmark, Scenario, has_split, load_benchmark, load_definitions
 from .methods import AttributeScoresMethod, register
 from fastcore.basics import patch
-from .prompts import (PROMPT_VERSION, get_protocol, letters, paper_orders, paper_regression_user,
+from .prompts import (PROMPT_VERSION, definitions_config, get_protocol, letters, paper_orders, paper_regression_user,
                                          regression_messages, regression_schema, shorten)
 
 # %% auto #0
@@ -54,14 +54,17 @@ class RegressionMethod(AttributeScoresMethod):
                  seed: int = 0, max_tokens: int | None = None, max_retries: int = 2, context_budget: int | None = None,
                  max_reasoning_chars: int | None = None, min_examples: int = 1, min_text_chars: int = 200,
                  index=None, dataset: str | None = None, name: str | None = None, protocol=None, similarity='cosine',
-                 bertscore_model=None, bertscore_layers: int | None = None):
+                 bertscore_model=None, bertscore_layers: int | None = None, definitions=None):
         if isinstance(backend, str):
             from steerable_pluralism.backends import load_backend
             backend = load_backend(backend)
+        if definitions is None and train is not None and train.definitions is not None: definitions = train.definitions
+        self.definitions = None if definitions is None else load_definitions(definitions)
         if attributes is None:
-            if train is not None: attributes = train.attributes
+            if self.definitions is not None: attributes = self.definitions.names
+            elif train is not None: attributes = train.attributes
             elif dataset in DATASETS: attributes = DATASETS[dataset][0]
-            else: raise ValueError("RegressionMethod: pass attributes= (or dataset='helpsteer2'/'mic', or train=)")
+            else: raise ValueError("RegressionMethod: pass attributes= (or definitions=, dataset='helpsteer2'/'mic', or train=)")
         super().__init__(attributes)
         if int(k) < 0 or int(samples) < 1 or int(max_retries) < 0:
             raise ValueError(f"RegressionMethod: need k >= 0, samples >= 1, max_retries >= 0 (got k={k}, samples={samples}, max_retries={max_retries})")
@@ -113,7 +116,10 @@ class RegressionMethod(AttributeScoresMethod):
                 'max_retries': self.max_retries, 'context_budget': self.context_budget,
                 'max_reasoning_chars': self.max_reasoning_chars, 'min_examples': self.min_examples,
                 'min_text_chars': self.min_text_chars, 'prompt_version': PROMPT_VERSION,
-                'protocol': self.protocol.config(), **self._pool_config()}
+                'protocol': self.protocol.config(), **self._pool_config(), **definitions_config(self.definitions, self.attributes)}
+
+    @property
+    def calls_per_unit(self) -> int: return self.samples * (1 if self.comparative else 2)   # non-comparative: one per response (≥ 2)
 
     def _pool_config(self) -> dict:
         "The few-shot pool and how examples are retrieved from it (None when zero-shot)."
@@ -153,7 +159,7 @@ class RegressionMethod(AttributeScoresMethod):
     def _messages(self, scen, attribute, exs, order=None, response_index=None):
         return regression_messages(scen, attribute, exs, order=order, comparative=self.comparative,
                                    response_index=response_index, max_reasoning_chars=self.max_reasoning_chars,
-                                   protocol=self.protocol)
+                                   protocol=self.protocol, definitions=self.definitions)
 
     def _prompt_tokens(self, scen, attribute, exs) -> tuple[int, int]:
         "(tokens, characters) of the largest prompt this unit will send."
@@ -263,14 +269,19 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
 def _factory(comparative: bool, fewshot: bool):
     def make(backend='smollm2', dataset='helpsteer2', attributes=None, train=None, k=5, samples=1, temperature=None,
              seed=0, max_tokens=None, max_retries=2, context_budget=None, max_reasoning_chars=None, index=None,
-             protocol=None, similarity='cosine', bertscore_model=None, bertscore_layers=None, **_):
-        if fewshot and train is None and index is None: train = load_benchmark(dataset, 'train')
+             protocol=None, similarity='cosine', bertscore_model=None, bertscore_layers=None, definitions=None, **_):
+        if fewshot and train is None and index is None:
+            if dataset not in DATASETS:
+                raise ValueError(f"{'comparative' if comparative else 'noncomparative'}-fewshot needs a few-shot pool (a train split "
+                                 f"with labels) and the benchmark {dataset!r} has none: add 'train': [...] to its file (or a train.json "
+                                 f"beside eval.json), or use {'comparative' if comparative else 'noncomparative'}-zeroshot")
+            train = load_benchmark(dataset, 'train')
         return RegressionMethod(backend, attributes, train=train if fewshot else None, comparative=comparative,
                                 k=k if fewshot else 0, samples=samples, temperature=temperature, seed=seed,
                                 max_tokens=max_tokens, max_retries=max_retries, context_budget=context_budget,
                                 max_reasoning_chars=max_reasoning_chars, index=index if fewshot else None, dataset=dataset,
                                 protocol=protocol, similarity=similarity, bertscore_model=bertscore_model,
-                                bertscore_layers=bertscore_layers)
+                                bertscore_layers=bertscore_layers, definitions=definitions)
     return make
 
 for _name, _comp, _few in [('comparative-fewshot', True, True), ('comparative-zeroshot', True, False),

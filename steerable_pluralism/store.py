@@ -133,6 +133,14 @@ def done(self: PredictionStore, method_key: str) -> set[tuple[str, str]]:
     return set(self.con.execute('SELECT scenario_id, unit FROM records WHERE method_key=?', (method_key,)))
 
 @patch
+def failed(self: PredictionStore, method_key: str) -> set[tuple[str, str]]:
+    "The (scenario id, unit) pairs of `method_key` whose record says `failed`: what a run with `retry_failed` computes again."
+    try: return set(self.con.execute("SELECT scenario_id, unit FROM records WHERE method_key=? AND "
+                                     "COALESCE(json_extract(record, '$.failed'), 0) != 0", (method_key,)))
+    except sqlite3.OperationalError:        # a record SQLite's JSON reader refuses (e.g. a NaN): read them in Python
+        return {k for k, r in self.records(method_key).items() if r.get('failed')}
+
+@patch
 def count(self: PredictionStore, method_key: str | None = None) -> int:
     "Number of records of `method_key` (of every method if None)."
     q, a = ('SELECT COUNT(*) FROM records', ()) if method_key is None else ('SELECT COUNT(*) FROM records WHERE method_key=?', (method_key,))
@@ -311,7 +319,7 @@ def describe_run(key: str, meta: Mapping | None, units=(), records: int = 0, fai
     meta = dict(meta or {}); cfg = meta.get('config') if isinstance(meta.get('config'), Mapping) else {}
     be = cfg.get('backend') if isinstance(cfg.get('backend'), Mapping) else {}
     kind = units_kind(units) if len(units) else ''
-    what = {'scores': ', '.join(_attribute_order(units, meta.get('benchmark'), cfg)), 'choice': 'choice',
+    what = {'scores': ', '.join(_attribute_order(units, meta.get('benchmark'), {'attributes': meta.get('attributes'), **cfg})), 'choice': 'choice',
             'target-choice': f'{len(set(units))} targets', '': ''}[kind]
     return {'name': meta.get('method') or cfg.get('name') or key.rsplit('-', 1)[0], 'key': key, 'kind': kind,
             'engine': str(be.get('backend', '')).removesuffix('Backend').lower(), 'backbone': be.get('model_id') or cfg.get('model') or '',
@@ -356,7 +364,7 @@ def run(self: PredictionStore, name: str) -> 'StoredRun':
 def _target_set(targets, bench: Benchmark) -> TargetSet:
     "A TargetSet from a set name ('all', 'sampled', 'high', 'low'), a TargetSet, a target (dict or 'a=v,b=v' text) or a list of targets."
     if isinstance(targets, TargetSet): return targets
-    if isinstance(targets, str) and targets in ('all', 'sampled', 'high', 'low'): return load_targets(bench.name, targets)
+    if isinstance(targets, str) and targets in ('all', 'sampled', 'high', 'low'): return load_targets(bench, targets)
     if isinstance(targets, (str, Mapping)):
         t = parse_target(targets, bench.attributes)
         return TargetSet.from_targets(target_key(t), [t], bench.attributes)
@@ -373,7 +381,8 @@ class StoredRun:
         units = sorted({u for _, u in self.records})
         self.info = describe_run(self.key, self.meta, units, len(self.records))
         self.name, self.kind, self.config = self.info['name'], self.info['kind'], self.meta.get('config') or {}
-        self.units = _attribute_order(units, self.meta.get('benchmark'), self.config) if self.kind == 'scores' else units
+        order = {'attributes': self.meta.get('attributes'), **self.config}    # the benchmark's order, for your own too
+        self.units = _attribute_order(units, self.meta.get('benchmark'), order) if self.kind == 'scores' else units
 
     def __repr__(self): return f"StoredRun({self.name} = {self.key}, {self.kind}: {self.info['units']}; {len(self.records)} records in {self.store.path})"
 
@@ -382,6 +391,8 @@ class StoredRun:
         if isinstance(benchmark, Benchmark): return benchmark
         ds, split = benchmark or self.meta.get('benchmark'), split or self.meta.get('split') or 'eval'
         if not ds: raise StoreError(f"run {self.key} of {self.store.path} names no benchmark (no metadata): pass benchmark= (sp-store: --dataset)")
+        source = self.meta.get('source')      # your own benchmark: the file it was loaded from
+        if not benchmark and ds not in DATASETS and source and Path(source).exists(): ds = source
         try: return load_benchmark(ds, split)
         except BenchmarkError as e:
             what = f"benchmark {ds}/{split}" if benchmark else f"{ds}/{split}, the benchmark run {self.key} was made on,"

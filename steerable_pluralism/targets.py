@@ -10,12 +10,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np
-from .benchmark import DATASETS, data_dir
+from .benchmark import DATASETS, AttributeDefinitions, BenchmarkError, data_dir, load_definitions
 from .methods import target_key
 
 # %% auto #0
 __all__ = ['TARGET_SETS', 'TargetError', 'validate_target', 'parse_target', 'TargetSet', 'all_targets', 'load_targets',
-           'sample_targets']
+           'sample_targets', 'derived_targets']
 
 # %% ../nbs/02_targets.ipynb #2c9cc972
 class TargetError(ValueError):
@@ -56,7 +56,8 @@ def parse_target(spec: str | Mapping, attributes: Sequence[str], levels: Sequenc
     if s.endswith('.json') and Path(s).exists(): s = Path(s).read_text().strip()
     if s.startswith('{'):
         try: d = json.loads(s)
-        except json.JSONDecodeError as e: raise TargetError(f"target {spec!r} is not valid JSON: {e}") from None
+        except json.JSONDecodeError as e: raise TargetError(f"target {spec!r} is not valid JSON ({e}): write a JSON object such as "
+                                                            f"'{{\"{attributes[0]}\": 1.0}}', or attr=value pairs such as '{attributes[0]}=1'") from None
         return validate_target(d, attributes, levels)
     d = {}
     for part in filter(None, (p.strip() for p in s.split(','))):
@@ -124,28 +125,36 @@ class TargetSet:
         return TargetSet(self.name, self.attributes, self.matrix[np.asarray(idx)].reshape(-1, len(self.attributes)))
 
 # %% ../nbs/02_targets.ipynb #2657dc12
-def _dataset(dataset: str):
-    if dataset not in DATASETS: raise TargetError(f"unknown dataset {dataset!r}: use one of {list(DATASETS)}")
-    return DATASETS[dataset]
+def _definitions(dataset) -> AttributeDefinitions:
+    try: return load_definitions(dataset)
+    except BenchmarkError as e: raise TargetError(str(e)) from None
 
-def all_targets(dataset: str, attributes: Sequence[str] | None = None, levels: Sequence[float] | None = None) -> TargetSet:
-    "Every combination of label levels, attributes at 0.5 dropped, the empty target excluded."
+def all_targets(dataset, attributes: Sequence[str] | None = None, levels: Sequence[float] | None = None) -> TargetSet:
+    "Every combination of label levels, attributes at the neutral level (0.5) dropped, the empty target excluded."
+    neutral = 0.5
     if attributes is None or levels is None:
-        da, dl = _dataset(dataset)
-        attributes, levels = attributes or da, levels or dl
+        d = _definitions(dataset)
+        attributes, levels, neutral = attributes or d.names, levels or d.levels, d.neutral
     lv = np.asarray(levels, float)
     idx = np.indices((len(lv),) * len(attributes)).reshape(len(attributes), -1).T  # product order
     m = lv[idx]
-    m[np.isclose(m, 0.5)] = np.nan
+    if neutral is not None: m[np.isclose(m, neutral)] = np.nan
     return TargetSet('all', tuple(attributes), m[~np.isnan(m).all(1)])
 
 # %% ../nbs/02_targets.ipynb #fb3eec4c
 TARGET_SETS = ('all', 'sampled', 'high', 'low')
 
-def load_targets(dataset: str, which: str = 'sampled', data_dir_=None) -> TargetSet:
-    "The paper's targets for `dataset`: `which` is 'all', 'sampled', 'high' or 'low'."
-    attributes, levels = _dataset(dataset)
-    if which == 'all': return all_targets(dataset)
+def _paper_dataset(d: AttributeDefinitions) -> str | None:
+    "The built-in dataset whose paper target files serve these definitions (same attributes and levels), or None."
+    return d.name if DATASETS.get(d.name) == (d.names, d.levels) else None
+
+def load_targets(dataset, which: str = 'sampled', data_dir_=None) -> TargetSet:
+    "The targets `which` ('all', 'sampled', 'high', 'low') of `dataset`: the paper's files, or derived for your own."
+    d = _definitions(dataset)
+    if which not in TARGET_SETS: raise TargetError(f"unknown target set {which!r}: use one of {list(TARGET_SETS)}")
+    if which == 'all': return all_targets(d)
+    if _paper_dataset(d) is None: return derived_targets(d, which)
+    dataset, attributes, levels = d.name, d.names, d.levels
     root = data_dir(data_dir_)/'targets'
     if which == 'sampled':
         files = sorted((root/f'sampled_{dataset}').glob('*attributes_target*.json'),
@@ -162,12 +171,22 @@ def load_targets(dataset: str, which: str = 'sampled', data_dir_=None) -> Target
     return TargetSet.from_targets(which, targets, attributes)
 
 # %% ../nbs/02_targets.ipynb #e3c14ead
-def sample_targets(dataset: str, per_n: int = 10, seed: int = 42) -> TargetSet:
-    "`per_n` targets drawn uniformly for each number of attributes, seeded as the paper's sampler."
+def sample_targets(dataset, per_n: int = 10, seed: int = 42, cap: bool = False) -> TargetSet:
+    "`per_n` targets drawn uniformly for each number of attributes, seeded as the paper's sampler (`cap`: all of a smaller pool)."
     full = all_targets(dataset)
     n_attr, rows = full.n_attributes, []
     for n in range(1, len(full.attributes) + 1):
         pool = np.flatnonzero(n_attr == n).tolist()
-        if per_n > len(pool): raise TargetError(f"per_n={per_n} but only {len(pool)} {dataset} targets have {n} attributes")
-        rows += random.Random(seed).sample(pool, per_n)
+        if per_n > len(pool) and not cap:
+            raise TargetError(f"per_n={per_n} but only {len(pool)} {_definitions(dataset).name} targets have {n} attributes")
+        rows += random.Random(seed).sample(pool, min(per_n, len(pool)))
     return TargetSet('sampled', full.attributes, full.matrix[rows])
+
+def derived_targets(dataset, which: str) -> TargetSet:
+    "Target set `which` of a benchmark without paper files: 'sampled' as the paper's sampler (≤ 10 per size), 'high'/'low' every attribute at the top/bottom level."
+    d = _definitions(dataset)
+    if which == 'all': return all_targets(d)
+    if which == 'sampled': return sample_targets(d, cap=True)
+    if which in ('high', 'low'):
+        return TargetSet.from_targets(which, [{a: max(d.levels) if which == 'high' else min(d.levels) for a in d.names}], d.names)
+    raise TargetError(f"unknown target set {which!r}: use one of {list(TARGET_SETS)}")
