@@ -131,7 +131,8 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
                 continue
             store.put(method.key, s.id, u, rec); bar.update(); in_a_row, computed = 0, computed + 1
     if fatal is not None: raise fatal
-    pred = predictions(store, method, benchmark, tl) if (done or computed) else method.assemble(benchmark, {}, tl)
+    have = computed or any((s.id, u) in done for s, u in units)   # records of these scenarios (not only of others)
+    pred = predictions(store, method, benchmark, tl) if have else method.assemble(benchmark, {}, tl)
     pred.info['run'] = {'units': len(units), 'stored_before': len(units) - len(todo) + len(retry), 'retried': len(retry),
                         'computed': computed, 'missing': len(todo) - computed}
     if errors: raise IncompleteRun(method.name, errors, len(todo) - computed, pred)

@@ -433,13 +433,16 @@ def plot_implicit_bias(bias: pd.DataFrame, datasets: Sequence[str] = DATASET_ORD
             theta = _angles(len(attributes)); _polar_frame(ax, attributes)
             _polar_row(ax, theta, np.ones(len(attributes)), color='C3', ls='--', lw=1, label='high target')
             ax.plot([0], [0], marker='o', color='C0', ls='none', label='low target')
-            for k, m in enumerate(sorted(d.method.unique(), key=_method_key)):
-                v = d[d.method == m].set_index('attribute').value.reindex(attributes).to_numpy(float)
-                _polar_row(ax, theta, v, color=sns.color_palette('tab10')[(k + 2) % 10], lw=1.8, label=m)
+            dec = d.decoding if 'decoding' in d else pd.Series('', index=d.index)
+            lines = sorted({(m, c) for m, c in zip(d.method, dec)}, key=lambda mc: (_method_key(mc[0]), str(mc[1])))
+            for k, (m, c) in enumerate(lines):   # a method run with two decodings is two lines
+                v = d[(d.method == m) & (dec == c)].set_index('attribute').value.reindex(attributes).to_numpy(float)
+                label = f"{m} ({c})" if dec[d.method == m].nunique() > 1 else m
+                _polar_row(ax, theta, v, color=sns.color_palette('tab10')[(k + 2) % 10], lw=1.8, label=label)
             ax.set_title(f"{DATASET_TITLES.get(ds, ds)} · {bb}", fontsize=10)
             ax.legend(loc='upper right', bbox_to_anchor=(1.3, 1.15), fontsize=7)
             n = _range(d.n_scenarios) if 'n_scenarios' in d else '?'
-            f = int(d.groupby('method')['failures'].first().sum()) if 'failures' in d else '?'
+            f = int(d.groupby([d.method, dec])['failures'].first().sum()) if 'failures' in d else '?'
             parts.append(f"{DATASET_TITLES.get(ds, ds)} (backbone {bb}): {n} scenarios, {f} failures")
     for ds in datasets:
         if bias[bias.dataset == ds].empty: parts.append(f"{DATASET_TITLES.get(ds, ds)}: {missing_text(ds)}")

@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 import numpy as np, pandas as pd
 from .benchmark import data_dir
 from .methods import parse_target_key
-from .experiment import build_method, run_experiment
+from .experiment import build_method, error_kind, run_experiment
 from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_frame
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,23 @@ def run_name(p: Mapping) -> str:
     return f"{_short(p['backbone'])}-{Path(str(p['dataset'])).stem}-{p['decoding']}"
 
 def load_grid(grid) -> dict:
-    "A grid from a YAML file path or a dict."
-    if isinstance(grid, Mapping): return dict(grid)
-    import yaml
-    path = Path(grid)
-    if not path.exists(): raise GridError(f"grid file not found: {path} (try grids/quick.yaml or grids/paper.yaml)")
-    g = yaml.safe_load(path.read_text())
+    "A grid from a YAML file path or a dict, its shape checked (a `runs:` list of mappings)."
+    path = '<grid>'
+    if isinstance(grid, Mapping): g = dict(grid)
+    else:
+        import yaml
+        path = Path(grid)
+        if not path.exists(): raise GridError(f"grid file not found: {path} (try grids/quick.yaml or grids/paper.yaml)")
+        try: g = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            at = getattr(e, 'problem_mark', None)
+            raise GridError(f"{path}{f', line {at.line + 1}, column {at.column + 1}' if at else ''}: not valid YAML "
+                            f"({getattr(e, 'problem', None) or e}); compare with grids/quick.yaml") from None
     if not isinstance(g, dict) or not isinstance(g.get('runs'), list):
         raise GridError(f"{path}: a grid needs a `runs:` list (see grids/quick.yaml)")
+    bad = [i for i, r in enumerate(g['runs']) if not isinstance(r, Mapping)]
+    if bad: raise GridError(f"{path}: runs[{bad[0]}] is {g['runs'][bad[0]]!r}, not a mapping: write each run as "
+                            "`- backbone: ...` with its parameters indented under it (see grids/quick.yaml)")
     return g
 
 def expand_grid(grid, out_dir=None, limit: int | None = None, methods: Sequence[str] | None = None) -> list[dict]:
@@ -134,7 +143,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
     if committed and Path(committed).is_dir():
         got = store.import_jsonl(committed, on_conflict='keep')
         log.info("imported %s: %s records", committed, int(got['added'].sum()) if 'added' in got else len(got))
-    out, built, t0 = {}, {}, time.perf_counter()
+    out, built, incomplete, t0 = {}, {}, {}, time.perf_counter()
     limits = {n: min(int((method_limits or {}).get(n) or len(bench)), len(bench)) for n in methods}
     if not cached_only:
         for name in methods:
@@ -162,6 +171,10 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                             run_experiment(m, part, store, spread(targets[w], target_dependent_limit), progress=progress)
                     else: run_experiment(m, part, store, None, progress=progress)
                 except Exception as e:
+                    if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
+                        incomplete.setdefault(name, []).append(f"{type(e).__name__}: {e}")
+                        log.warning("%s: round %d incomplete, its missing units are computed by the next run: %s", name, b + 1, e)
+                        continue
                     out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
                     log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
             if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
@@ -173,7 +186,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
             if sr.kind == 'target-choice': sets = {w: spread(targets[w], target_dependent_limit) for w in target_dependent_sets if w in targets}
             evs = [sr.evaluate(ts, bench, tie_rule=tie_rule) for ts in (sets or targets).values()]
             out[name] = {'key': key, 'evaluations': evs, 'n_scenarios': evs[0].n_scenarios if evs else 0,
-                         'seconds': time.perf_counter() - t0}
+                         'seconds': time.perf_counter() - t0, **({'incomplete': incomplete[name]} if name in incomplete else {})}
         except Exception as e:
             out[name] = {'skipped': f"{type(e).__name__}: {e}"}
             log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
@@ -211,8 +224,9 @@ def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, deco
         if sr.kind == 'choice':
             covered = bench.subset(ids=[s for s in bench.ids if s in ids])
             bias.append(implicit_bias_frame(sr.predictions(covered), covered, backbone, dataset).assign(decoding=decoding))
-    skipped = pd.DataFrame([{'method': n, 'reason': o['skipped']} for n, o in outcome.items() if 'skipped' in o],
-                           columns=['method', 'reason'])
+    skipped = pd.DataFrame([{'method': n, 'status': 'skipped', 'reason': o['skipped']} for n, o in outcome.items() if 'skipped' in o] +
+                           [{'method': n, 'status': 'incomplete', 'reason': '; '.join(o['incomplete'])} for n, o in outcome.items() if o.get('incomplete')],
+                           columns=['method', 'status', 'reason'])
     return {'results': results, 'intervals': intervals, 'intervals_by_n': by_n, 'paired': paired,
             'paired_by_n': paired_by_n, 'errors': errors_frame(evs, **cols), 'runtime': pd.DataFrame(rt),
             'bias': pd.concat(bias, ignore_index=True) if bias else pd.DataFrame(), 'skipped': skipped}
@@ -555,11 +569,13 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     except ExecutorError as e: p.error(str(e))
     print(f"\n{len(runs)} runs in {r['seconds']:.0f} s: " + ', '.join(f"{n} {s}" for n, s in r['status'].items()))
     if not a.no_wait:
-        for _, row in r['frames']['skipped'].iterrows(): print(f"skipped {row['run']}/{row['method']}: {row['reason']}")
+        for _, row in r['frames']['skipped'].iterrows(): print(f"{row.get('status', 'skipped')} {row['run']}/{row['method']}: {row['reason']}")
     else: print("submitted; the same command without --no-wait waits for the jobs and draws the figures")
     for n, j in r['jobs'].items():
         if j['status'] == 'failed': print(f"failed {n}: {j['error']} (log: {j['log']})")
-    return 1 if 'failed' in r['status'].values() else 0
+    sk = r['frames']['skipped']
+    incomplete = not sk.empty and 'status' in sk and (sk['status'] == 'incomplete').any()
+    return 1 if 'failed' in r['status'].values() else 3 if incomplete else 0
 
 def add_executor_arguments(p: argparse.ArgumentParser) -> None:
     "The job options of `sp-reproduce` (they override the grid's `executor:` sections)."
