@@ -12,7 +12,8 @@ For each of the first N HelpSteer2 eval scenarios:
 The ratio ours / floor is the goal's measure (goal <= 1.3). The two alternate scenario by scenario so that both see the
 same machine load. Greedy repeatability: the first scenario is scored twice and must give identical records.
 
-Run: `PYTHONPATH=. HF_HUB_OFFLINE=1 python benchmarks/bench_engine.py [--scenarios 2] [--threads N]`
+Run: `PYTHONPATH=. HF_HUB_OFFLINE=1 python benchmarks/bench_engine.py [--scenarios 2] [--threads N] [--out benchmarks/results]`
+It writes `bench_engine.json` (every row) and `bench_engine.md` (the table the README includes) into `--out`.
 """
 import argparse, json, os, time
 import numpy as np
@@ -36,6 +37,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--scenarios', type=int, default=2)
     ap.add_argument('--threads', type=int, default=None)
+    ap.add_argument('--out', default=None, help="folder for bench_engine.json and bench_engine.md")
     a = ap.parse_args()
     import llama_cpp
     from steerable_pluralism.backends import LlamaCppBackend, smollm2_gguf
@@ -77,7 +79,34 @@ def main():
           f"decode {tot['answer_tokens'] / tot['decode']:.0f} tok/s; prompt tokens per scenario "
           f"{tot['prompt_tokens'] / len(rows):.0f}, answer tokens per scenario {tot['answer_tokens'] / len(rows):.0f}")
     print(f"greedy repeat of {s.id} identical: {same}")
-    print(json.dumps({'ratio': tot['ours'] / tot['floor'], 'repeatable': same, 'rows': rows}))
+    result = {'ratio': tot['ours'] / tot['floor'], 'repeatable': same, 'threads': backend.threads, 'n_batch': backend.n_batch,
+              'engine': f"llama-cpp-python {llama_cpp.__version__}", 'model': backend.model_id, 'cpus': os.cpu_count(),
+              'date': time.strftime('%Y-%m-%d'), 'rows': rows}
+    print(json.dumps(result))
+    if a.out: write_results(result, a.out)
+
+
+def write_results(r, out):
+    "bench_engine.json and bench_engine.md (a table per scenario and the totals) into `out`."
+    from pathlib import Path
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out/'bench_engine.json').write_text(json.dumps(r, indent=1) + '\n')
+    rows, n = r['rows'], len(r['rows'])
+    tot = {k: sum(x[k] for x in rows) for k in ('ours', 'floor', 'prefill', 'decode', 'prompt_tokens', 'answer_tokens', 'failed')}
+    lines = [f"Few-shot comparative regression, paper protocol at full prompts, SmolLM2-135M-Instruct Q4_1 ({r['model']}) on "
+             f"{r['engine']}, {r['threads']} threads, {r['cpus']} CPUs, greedy; first {n} HelpSteer2 eval scenarios × 5 attributes; "
+             f"measured {r['date']} by `benchmarks/bench_engine.py` (ours and the floor alternate scenario by scenario).", '',
+             '| scenario | prompt tokens | answer tokens | ours (s) | floor (s) | ratio | failed units |', '|---|---|---|---|---|---|---|']
+    for x in rows:
+        lines.append(f"| {x['scenario']} | {x['prompt_tokens']:,} | {x['answer_tokens']:,} | {x['ours']:.1f} | {x['floor']:.1f} | "
+                     f"{x['ours'] / x['floor']:.2f} | {x['failed']} |")
+    lines += [f"| **per scenario** | {tot['prompt_tokens'] / n:,.0f} | {tot['answer_tokens'] / n:,.0f} | **{tot['ours'] / n:.1f}** | "
+              f"**{tot['floor'] / n:.1f}** | **{r['ratio']:.2f}** | {tot['failed']} |", '',
+              f"Floor = prompt tokens at llama.cpp's raw prefill rate ({tot['prompt_tokens'] / tot['prefill']:.0f} tok/s here) + answer "
+              f"tokens at its raw decode rate ({tot['answer_tokens'] / tot['decode']:.0f} tok/s), the same model and threads called "
+              f"without the project. Goal: ratio ≤ 1.3 — {'met' if r['ratio'] <= 1.3 else 'not met'}. Greedy output repeated "
+              f"exactly on a second pass: {'yes' if r['repeatable'] else 'NO'}."]
+    (out/'bench_engine.md').write_text('\n'.join(lines) + '\n')
 
 
 if __name__ == '__main__':

@@ -105,7 +105,9 @@ def test_openai_backend_against_llama_cpp_server(llama_server):
 
 @needs_llama_cpp
 def test_concurrent_units_against_llama_cpp_server(llama_server, tmp_path):
-    "Units sent 4 at a time to the real llama.cpp server store the same greedy predictions as one at a time."
+    """Units sent 4 at a time to the real llama.cpp server are all computed and stored under the same key as one at a time.
+    Their texts may differ: llama-cpp-python's server reuses the KV cache of the previous request's common prefix, so a
+    greedy answer depends on which request came before (the embedded backend avoids this with canonical chunks)."""
     from steerable_pluralism.benchmark import load_benchmark
     from steerable_pluralism.experiment import build_method, run_experiment, unit_concurrency
     from steerable_pluralism.store import PredictionStore
@@ -121,5 +123,7 @@ def test_concurrent_units_against_llama_cpp_server(llama_server, tmp_path):
             stored[c] = {k: (r['scores'], r['reasoning'], r['failed']) for k, r in st.records(m.key).items()}
         keys.add(m.key)
     assert len(keys) == 1                                   # concurrency is not part of the method's identity
-    assert len(stored[1]) == 3 and stored[4] == stored[1], (stored[1], stored[4])
-    assert any(not failed for _, _, failed in stored[1].values())
+    assert len(stored[1]) == 3 and set(stored[4]) == set(stored[1]), (stored[1], stored[4])
+    for c in (1, 4):
+        assert any(not failed for _, _, failed in stored[c].values())
+        assert all(failed or all(0 <= x <= 1 for x in scores) for scores, _, failed in stored[c].values())
