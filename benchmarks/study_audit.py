@@ -1,0 +1,55 @@
+"""Where the study's LLM time goes, from its committed predictions (no model call): per LLM method, the units, failed and
+retried answers, prompt and answer tokens, and seconds. Shows whether tokens are wasted (cut answers, retries, invalid
+JSON) and what a scenario costs at the paper's full prompts on this machine.
+
+Run: `PYTHONPATH=. python benchmarks/study_audit.py [--study study/smollm2-helpsteer2-greedy] [--out benchmarks/results]`
+writes `study_audit.md` (the table the README includes) into `--out`.
+"""
+import argparse, json
+from pathlib import Path
+import numpy as np
+
+
+def audit(folder: Path) -> list[dict]:
+    rows = []
+    for meta_f in sorted(folder.glob('*.meta.json')):
+        meta = json.loads(meta_f.read_text())
+        if 'backend' not in meta['config']: continue                      # oracle, random, regressors: no LLM
+        recs = [json.loads(l) for l in meta_f.with_name(meta_f.name.replace('.meta.json', '.jsonl')).read_text().splitlines() if l]
+        r = [x['record'] for x in recs]
+        scen = {x['scenario_id'] for x in recs}
+        attempts = [int(x.get('attempts', 1)) for x in r]
+        comp = np.array([x.get('completion_tokens', 0) for x in r], float)
+        lists = [x['samples'] for x in r if isinstance(x.get('samples'), list)]   # choice records list their samples
+        cut = sum(any(s.get('finish_reason') == 'length' for s in l) for l in lists) if lists else '—'
+        rows.append(dict(method=meta['method'], scenarios=len(scen), units=len(r), failed=sum(bool(x.get('failed')) for x in r),
+                         retried=sum(a > 1 for a in attempts), cut=cut,
+                         prompt_tokens=float(np.mean([x.get('prompt_tokens', 0) for x in r])), answer_tokens=float(comp.mean()),
+                         answer_max=int(comp.max()), seconds_unit=float(np.mean([x.get('seconds', 0) for x in r])),
+                         seconds_scenario=sum(x.get('seconds', 0) for x in r) / max(len(scen), 1)))
+    return sorted(rows, key=lambda x: x['method'])
+
+
+def markdown(rows, folder) -> str:
+    lines = [f"LLM units of the committed study `{folder}` (SmolLM2-135M-Instruct Q4_1, llama.cpp in process, paper protocol, "
+             "full prompts, greedy), from the records' own counts and timings (`benchmarks/study_audit.py`). Seconds were "
+             "measured on this 2-core machine while other work shared it. A unit is one prompt per attribute (regression) "
+             "or per target (prompt-aligned). *Cut*: answers that reached the token budget (recorded for choices; a cut "
+             "regression answer is invalid JSON and counts as failed).", '',
+             '| method | scenarios | units | failed | retried | cut | prompt tokens / unit | answer tokens / unit (max) | s / unit | s / scenario |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    for x in rows:
+        lines.append(f"| {x['method']} | {x['scenarios']} | {x['units']} | {x['failed']} | {x['retried']} | {x['cut']} | "
+                     f"{x['prompt_tokens']:,.0f} | {x['answer_tokens']:.0f} ({x['answer_max']}) | {x['seconds_unit']:.1f} | "
+                     f"{x['seconds_scenario']:.0f} |")
+    return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--study', default='study/smollm2-helpsteer2-greedy')
+    ap.add_argument('--out', default=None)
+    a = ap.parse_args()
+    text = markdown(audit(Path(a.study)), a.study)
+    print(text)
+    if a.out: Path(a.out).mkdir(parents=True, exist_ok=True); (Path(a.out)/'study_audit.md').write_text(text)
