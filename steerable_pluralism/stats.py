@@ -10,8 +10,8 @@ import pandas as pd
 from .alignment import CORRECT, NOT_SCORED, Evaluation
 
 # %% auto #0
-__all__ = ['N_BOOT', 'LEVEL', 'INTERVAL_COLUMNS', 'PAIRED_COLUMNS', 'resample_counts', 'accuracy_intervals', 'interval_frame',
-           'verdict', 'paired_difference', 'paired_frame', 'errors_frame']
+__all__ = ['N_BOOT', 'LEVEL', 'INTERVAL_COLUMNS', 'PAIRED_COLUMNS', 'MIN_SCENARIOS', 'resample_counts', 'accuracy_intervals',
+           'interval_frame', 'verdict', 'paired_difference', 'paired_frame', 'errors_frame']
 
 # %% ../nbs/16_stats.ipynb #1ca024c3
 N_BOOT = 2000      # resamples per interval
@@ -103,9 +103,12 @@ def interval_frame(evaluations, B: int = N_BOOT, seed: int = 0, level: float = L
 PAIRED_COLUMNS = ('dataset', 'backbone', 'decoding', 'target_set', 'method_a', 'method_b', 'accuracy_a', 'accuracy_b',
                   'diff', 'ci_low', 'ci_high', 'verdict', 'n_targets', 'n_scenarios', 'tie_rule', 'level', 'n_boot')
 
-def verdict(lo: float, hi: float) -> str:
-    "'distinguishable from zero' when the interval [lo, hi] excludes 0."
+MIN_SCENARIOS = 20
+
+def verdict(lo: float, hi: float, n_scenarios: int | None = None) -> str:
+    "'distinguishable from zero' when the interval [lo, hi] excludes 0 (and rests on at least `MIN_SCENARIOS` scenarios)."
     if np.isnan(lo) or np.isnan(hi): return 'no common scored scenarios'
+    if n_scenarios is not None and n_scenarios < MIN_SCENARIOS: return f'too few scenarios for a verdict ({n_scenarios} < {MIN_SCENARIOS})'
     return 'distinguishable from zero' if lo > 0 or hi < 0 else 'not distinguishable from zero'
 
 def _common(a, b):
@@ -141,7 +144,7 @@ def paired_difference(a: Evaluation, b: Evaluation, B: int = N_BOOT, seed: int =
         mean = lambda x: float(x[m].mean()) if m.any() else float('nan')
         rows.append({**({'n_attributes': int(g)} if by_n_attributes else {}), 'accuracy_a': mean(acc_a),
                      'accuracy_b': mean(acc_b), 'diff': mean(acc_a - acc_b), 'ci_low': lo, 'ci_high': hi,
-                     'verdict': verdict(lo, hi), 'n_targets': int(m.sum()), 'n_scenarios': len(sa)})
+                     'verdict': verdict(lo, hi, len(sa)), 'n_targets': int(m.sum()), 'n_scenarios': len(sa)})
     df = pd.DataFrame(rows)
     return df.sort_values('n_attributes', ignore_index=True) if by_n_attributes else df
 
