@@ -165,7 +165,7 @@ def save_figure(fig: Figure, name: str, out='figures/') -> list[Path]:
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     paths = [out/f'{name}.png', out/f'{name}.pdf', out/f'{name}.md']
     fig.savefig(paths[0], dpi=150, bbox_inches='tight')
-    fig.savefig(paths[1], bbox_inches='tight')
+    fig.savefig(paths[1], bbox_inches='tight', metadata={'CreationDate': None})   # no date: a redraw of the same data diffs empty
     paths[2].write_text(f"![{name}]({name}.png)\n\n{getattr(fig, 'caption', '')}\n")
     return paths
 

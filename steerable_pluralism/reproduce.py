@@ -29,7 +29,7 @@ PARAMETERS = {  # the experiment notebook's parameters and their defaults
     'samples': 5, 'temperature': 0.7, 'seed': 0, 'limit': None, 'target_sets': ['all', 'sampled', 'high', 'low'],
     'target_dependent_sets': ['sampled', 'high', 'low'], 'target_dependent_limit': None, 'context_budget': None,
     'max_tokens': None, 'method_options': {}, 'out_dir': 'runs', 'run': '',
-    'protocol': 'paper', 'method_limits': {}, 'block': None, 'committed': None, 'cached_only': False,
+    'protocol': 'paper', 'method_limits': {}, 'block': None, 'eager': [], 'committed': None, 'cached_only': False,
     'comparisons': [], 'n_boot': 2000}
 DECODINGS = ('greedy', 'sampling')
 
@@ -109,17 +109,20 @@ def spread(ts, limit: int | None):
     if limit is None or len(ts) <= limit: return ts
     return ts.subset(np.unique(np.linspace(0, len(ts) - 1, limit).round().astype(int)))
 
-def schedule(limits: Mapping[str, int], block: int | None) -> list[dict[str, tuple[int, int]]]:
+def schedule(limits: Mapping[str, int], block: int | None, eager: Sequence[str] = ()) -> list[dict[str, tuple[int, int]]]:
     """Rounds of a run: per round, each method's scenario range `(start, stop)`. The methods with the fewest scenarios
     advance `block` per round and the others in proportion to their limits, so every method reaches its limit in the same
     round and a run stopped after any round has every method on the same share of its scenarios (one round when `block`
-    is None)."""
+    is None). `eager` methods (cheap ones: oracle, random, the regressors) run all their scenarios in the first round."""
     limits = {n: int(v) for n, v in limits.items() if v > 0}
-    if not limits: return []
-    low = min(limits.values())
-    rounds = -(-low // int(block)) if block else 1
-    edge = lambda n, r: min(limits[n], -(-limits[n] * r // rounds))
-    return [{n: (edge(n, r), edge(n, r + 1)) for n in limits if edge(n, r) < edge(n, r + 1)} for r in range(rounds)]
+    slow = {n: v for n, v in limits.items() if n not in set(eager)}
+    first = {n: (0, v) for n, v in limits.items() if n not in slow}
+    if not slow: return [first] if first else []
+    rounds = -(-min(slow.values()) // int(block)) if block else 1
+    edge = lambda n, r: min(slow[n], -(-slow[n] * r // rounds))
+    out = [{n: (edge(n, r), edge(n, r + 1)) for n in slow if edge(n, r) < edge(n, r + 1)} for r in range(rounds)]
+    out[0] = {**first, **out[0]}
+    return out
 
 def _stored_key(store, name: str, committed=None) -> str:
     "The store key of method `name`: the one exported in `committed` if given, else the store's only run of that name."
@@ -133,7 +136,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                 decoding='greedy', samples=5, temperature=0.7, seed=0, context_budget=None, max_tokens=None,
                 method_options: Mapping | None = None, target_dependent_sets=('sampled', 'high', 'low'),
                 target_dependent_limit=None, progress=True, protocol='paper', method_limits: Mapping | None = None,
-                block: int | None = None, committed=None, cached_only: bool = False) -> dict:
+                block: int | None = None, committed=None, cached_only: bool = False, eager: Sequence[str] = ()) -> dict:
     """Run and evaluate `methods`; returns `{name: {'evaluations', 'key', 'seconds', 'n_scenarios'} or {'skipped': reason}}`.
     Methods run round-robin over blocks of `block` scenarios, each on its first `method_limits[name]` scenarios; the
     store is imported from / exported to `committed` (JSON Lines); `cached_only` computes nothing. Every method is
@@ -154,7 +157,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
             except Exception as e:
                 out[name] = {'skipped': f"{type(e).__name__}: {e}"}
                 log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-        rounds, t_run = schedule({n: limits[n] for n in built}, block), time.perf_counter()
+        rounds, t_run = schedule({n: limits[n] for n in built}, block, eager), time.perf_counter()
         for b, todo in enumerate(rounds):
             if b:   # the first rounds of a resumed run are mostly read back, so the ETA is rough
                 per = (time.perf_counter() - t_run) / b
