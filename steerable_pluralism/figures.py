@@ -25,7 +25,8 @@ __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTE
            'save_table', 'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column',
            'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
            'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
-           'study_table', 'study_answers', 'runtime_table', 'paired_table', 'default_target_sets', 'draw_all']
+           'study_table', 'study_answers', 'surface_baseline_lines', 'runtime_table', 'paired_table',
+           'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
 RESULT_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'target_key', 'n_attributes',
@@ -629,8 +630,8 @@ def _diff_text(r) -> str:
             f"{r['verdict']}")
 
 def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n: pd.DataFrame | None = None,
-                  proposed: str = 'comparative-fewshot', target_set: str = 'all') -> str:
-    "Markdown answering the study's three questions from its interval and paired frames."
+                  proposed: str = 'comparative-fewshot', target_set: str = 'all', paper: pd.DataFrame | None = PAPER_NUMBERS) -> str:
+    "Markdown answering the study's questions from its interval and paired frames (and the paper's reported numbers)."
     def pair(a, b, ts=None):
         d = paired[(paired.method_a == a) & (paired.method_b == b)]
         if ts is not None: d = d[d.target_set == ts]
@@ -656,7 +657,25 @@ def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n:
                                   for r in d.itertuples())
                 lines.append(f"- {m} ({ts} targets): {cells}")
                 break
+    if intervals is not None and len(intervals):
+        lines += surface_baseline_lines(intervals, paper, proposed)
     return '\n'.join(lines) + '\n'
+
+def surface_baseline_lines(intervals: pd.DataFrame, paper: pd.DataFrame | None, proposed: str = 'comparative-fewshot') -> list[str]:
+    "The length-only regressor and random on all targets, beside the paper's reported accuracy of the proposed method."
+    iv = intervals[intervals.target_set == 'all']
+    rows = [iv[iv.method == m].iloc[0] for m in ('regressor-length', 'regressor-surface', 'random') if (iv.method == m).any()]
+    if not rows: return []
+    out = ["", "**How far does a surface feature go?** Supervised regressors on response length and form only (no LLM, "
+           "fitted on the train split), all targets [95 % interval over scenarios]:", ""]
+    out += [f"- {r.method}: {100 * r.accuracy:.1f} % [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] over {int(r.n_scenarios)} scenarios"
+            for r in rows]
+    ds = iv.dataset.iloc[0] if 'dataset' in iv else 'helpsteer2'
+    pp = paper[(paper.dataset == ds) & (paper.method == proposed) & (paper.target_set == 'all')] if paper is not None else None
+    if pp is not None and len(pp):
+        out.append(f"- the paper's {proposed} on {ds}, all targets (its Table {pp.table.iloc[0].removeprefix('table')}): " +
+                   ', '.join(f"{r.backbone} {r.accuracy:.1f} % (std {r.std:.1f} over targets)" for r in pp.itertuples()))
+    return out
 
 # %% ../nbs/12_figures.ipynb #6323266c
 def runtime_table(runtime: pd.DataFrame, results: pd.DataFrame | None = None, datasets: Sequence[str] = DATASET_ORDER) -> pd.DataFrame:
