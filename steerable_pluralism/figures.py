@@ -668,8 +668,8 @@ def surface_baseline_lines(intervals: pd.DataFrame, paper: pd.DataFrame | None, 
     if not rows: return []
     out = ["", "**How far does a surface feature go?** Supervised regressors on response length and form only (no LLM, "
            "fitted on the train split), all targets [95 % interval over scenarios]:", ""]
-    out += [f"- {r.method}: {100 * r.accuracy:.1f} % [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] over {int(r.n_scenarios)} scenarios"
-            for r in rows]
+    over = lambda r: f" over {int(r.n_scenarios)} scenarios" if pd.notna(r.get('n_scenarios')) else ''
+    out += [f"- {r.method}: {100 * r.accuracy:.1f} % [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]{over(r)}" for r in rows]
     ds = iv.dataset.iloc[0] if 'dataset' in iv else 'helpsteer2'
     pp = paper[(paper.dataset == ds) & (paper.method == proposed) & (paper.target_set == 'all')] if paper is not None else None
     if pp is not None and len(pp):

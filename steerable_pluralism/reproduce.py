@@ -576,7 +576,7 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     else: print("submitted; the same command without --no-wait waits for the jobs and draws the figures")
     for n, j in r['jobs'].items():
         if j['status'] == 'failed': print(f"failed {n}: {j['error']} (log: {j['log']})")
-    sk = r['frames']['skipped']
+    sk = r['frames'].get('skipped', pd.DataFrame())   # empty after --no-wait: nothing evaluated yet
     incomplete = not sk.empty and 'status' in sk and (sk['status'] == 'incomplete').any()
     return 1 if 'failed' in r['status'].values() else 3 if incomplete else 0
 

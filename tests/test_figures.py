@@ -290,7 +290,7 @@ def test_draw_all_writes_everything(tmp_path, results, bias, targets):
                        'seconds_per_scenario': [0.1]})
     pf = pd.DataFrame({'dataset': 'helpsteer2', 'target_set': 'sampled', 'method_a': ['comparative-fewshot'], 'method_b': ['random'],
                        'accuracy_a': [.8], 'accuracy_b': [.5], 'diff': [.3], 'ci_low': [.1], 'ci_high': [.5],
-                       'verdict': ['distinguishable from zero']})
+                       'verdict': ['distinguishable from zero'], 'n_scenarios': [100], 'n_targets': [50]})
     done = F.draw_all(results, rt, bias, tmp_path / 'figs', targets=targets, paired=pf)
     assert done['skipped'] == {} and 'table_paired' in done['written']
     for name in ('fig5_targets', 'fig6_accuracy', 'fig7_implicit_bias', 'fig8_accuracy_vs_n'):
