@@ -51,6 +51,7 @@ clean-nbs: setup
 docs: setup
 	$(OFFLINE) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/docs.py
 
-# JupyterLab on nbs/, with the project's kernel (installed into the venv by `make setup`)
+# JupyterLab on nbs/, with the project's kernel (installed into the venv by `make setup`); as root (containers) it
+# needs --allow-root. LAB_ARGS adds options, e.g. `make lab LAB_ARGS=--no-browser`.
 lab: setup
-	$(OFFLINE) $(BIN)/jupyter lab --notebook-dir=nbs
+	$(OFFLINE) $(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
