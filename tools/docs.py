@@ -110,6 +110,7 @@ def _outputs(cell) -> list[str]:
 
 def _is_exported(c) -> bool: return bool({'export', 'exports'} & set(getattr(c, 'directives_', None) or {}))
 def _is_auto_doc(c) -> bool: return getattr(c, 'has_sd', False)
+def _is_show_doc(c) -> bool: return c.cell_type == 'code' and bool(re.match(r'(\s*#\|.*\n)*\s*show_doc\(', c.source))
 
 
 def to_markdown(nb, doc_host: str, head: str | None = None) -> str:
@@ -137,8 +138,11 @@ def to_markdown(nb, doc_host: str, head: str | None = None) -> str:
             if not f.exists(): print(f"docs: {inc} does not exist yet: the page says so", file=sys.stderr)
             continue
         if _is_exported(c):             # the show_doc of what it defines first, then its source, folded
-            docs = []
-            while i < len(cells) and _is_auto_doc(cells[i]): docs.insert(0, cells[i]); i += 1
+            docs = []     # the show_doc cells right under it: written ones in order, the ones nbdev added reversed
+            while i < len(cells) and (_is_auto_doc(cells[i]) or _is_show_doc(cells[i])):
+                if _is_auto_doc(cells[i]): docs.insert(len(docs) - sum(not _is_auto_doc(d) for d in docs), cells[i])
+                else: docs.append(cells[i])
+                i += 1
             for sd in docs: parts += _outputs(sd)
             if body: parts.append(f'<details class="exported" markdown="1"><summary>Exported source</summary>\n\n```python\n{body}\n```\n\n</details>')
             continue
