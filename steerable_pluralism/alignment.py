@@ -18,8 +18,8 @@ from .targets import TargetError, TargetSet, parse_target
 # %% auto #0
 __all__ = ['CHUNK_ELEMENTS', 'TIE_RULES', 'TIE_TOL', 'CHOICE_TOL', 'NEAR_TOL', 'UNUSABLE', 'NOT_SCORED', 'CORRECT', 'WRONG',
            'FAILED', 'check_tie_rule', 'weight_vector', 'norm_is_sequential', 'paper_norm', 'align', 'Evaluation',
-           'attribute_errors', 'evaluate', 'OracleMethod', 'RandomMethod', 'export_input_output', 'import_input_output',
-           'reference_score', 'reference_accuracy']
+           'reindex_scores', 'attribute_errors', 'chosen_label_means', 'evaluate', 'OracleMethod', 'RandomMethod',
+           'export_input_output', 'import_input_output', 'reference_score', 'reference_accuracy']
 
 # %% ../nbs/03_alignment.ipynb #21d38c7b
 CHUNK_ELEMENTS = 1 << 18   # (targets × slots) per chunk: 2 MiB per float64 array, cache-resident
@@ -394,8 +394,10 @@ def _columns(have: Sequence[str], want: Sequence[str], values: np.ndarray) -> np
         if a in have: out[..., j] = values[..., list(have).index(a)]
     return out
 
-def _scores(pred: Predictions, benchmark: Benchmark, attributes: Sequence[str]) -> np.ndarray:
-    "pred.scores in benchmark order over `attributes`, padded to the benchmark's response slots: (S, R, A)."
+def reindex_scores(pred: Predictions, benchmark: Benchmark, attributes: Sequence[str] | None = None) -> np.ndarray:
+    "`pred.scores` in benchmark order over `attributes` (default: the benchmark's; NaN where not scored), padded to the benchmark's response slots: (S, R, A)."
+    if pred.scores is None: raise ValueError(f"{pred.method!r} has choices, not attribute scores: reindex_scores needs an attribute-scores method")
+    attributes = list(benchmark.attributes if attributes is None else attributes)
     sc = _columns(pred.attributes, attributes, pred.scores[_reorder(pred, benchmark)][:, :benchmark.max_responses])
     if sc.shape[1] < benchmark.max_responses:
         sc = np.concatenate([sc, np.full((len(sc), benchmark.max_responses - sc.shape[1], sc.shape[2]), np.nan)], 1)
@@ -405,7 +407,7 @@ def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weight
              tie_rule: str = 'exact') -> Callable:
     "A function chunk slice → (Tc, S) choices in benchmark order."
     if pred.scores is not None:
-        chooser = _Grouped(_scores(pred, benchmark, targets.attributes), benchmark.mask(), weights, distance)
+        chooser = _Grouped(reindex_scores(pred, benchmark, targets.attributes), benchmark.mask(), weights, distance)
         return lambda sl: chooser.choose(targets.matrix[sl], tie_rule)
     ch = pred.choices[..., _reorder(pred, benchmark)]
     if ch.ndim == 1: return lambda sl: np.broadcast_to(ch, (sl.stop - sl.start, len(ch)))
@@ -420,7 +422,7 @@ def attribute_errors(pred: Predictions, benchmark: Benchmark) -> pd.DataFrame | 
     "n, MAE and RMSE of predicted vs true labels per attribute (and 'all') over real responses with a prediction; None for choices."
     if pred.scores is None: return None
     attrs = [a for a in benchmark.attributes if a in pred.attributes]
-    err = (_scores(pred, benchmark, attrs) - _columns(benchmark.attributes, attrs, benchmark.labels_array()))
+    err = (reindex_scores(pred, benchmark, attrs) - _columns(benchmark.attributes, attrs, benchmark.labels_array()))
     err = np.where(benchmark.mask()[..., None], err, np.nan)
     rows = []
     for a, e in [*zip(attrs, np.moveaxis(err, -1, 0)), ('all', err)]:
@@ -428,6 +430,20 @@ def attribute_errors(pred: Predictions, benchmark: Benchmark) -> pd.DataFrame | 
         rows.append({'attribute': a, 'n': len(e), 'mae': float(np.abs(e).mean()) if len(e) else np.nan,
                      'rmse': float(np.sqrt((e * e).mean())) if len(e) else np.nan})
     return pd.DataFrame(rows)
+
+def chosen_label_means(pred: Predictions, benchmark: Benchmark) -> tuple[np.ndarray, int]:
+    "Mean true label per attribute of the responses a target-free model chose (its implicit bias), and how many choices failed."
+    if pred.choices is None or pred.target_dependent:
+        raise ValueError(f"{pred.method}: implicit bias needs target-free choices of shape (scenarios,); "
+                         "this model returns scores or per-target choices")
+    if list(pred.scenario_ids) != benchmark.ids:
+        raise ValueError(f"{pred.method}: predictions are for other scenarios than benchmark {benchmark.name}; "
+                         "subset the benchmark with benchmark.subset(ids=pred.scenario_ids)")
+    ch, mask = np.asarray(pred.choices), benchmark.mask()
+    ok = (ch >= 0) & (ch < mask.shape[1])
+    ok[ok] = mask[np.flatnonzero(ok), ch[ok]]                               # a choice that names no response failed
+    labels = benchmark.labels_array()[np.flatnonzero(ok), ch[ok]]          # (n_ok, A)
+    return (labels.mean(0) if ok.any() else np.full(len(benchmark.attributes), np.nan)), int((~ok).sum())
 
 # %% ../nbs/03_alignment.ipynb #9d831e31
 def evaluate(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weights=None, distance: Callable | None = None,

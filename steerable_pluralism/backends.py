@@ -17,7 +17,8 @@ __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE'
            'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'BackendUnavailable', 'Generation',
            'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf',
            'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'TransformersBackend', 'default_threads',
-           'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend']
+           'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend',
+           'backbone_name']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -655,3 +656,12 @@ def load_backend(spec: str | Backend = 'smollm2', **opts) -> Backend:
         b.spec = spec
         _BACKENDS[key] = b
     return _BACKENDS[key]
+
+# %% ../nbs/05_backends.ipynb #b4c08218
+def backbone_name(spec) -> str:
+    "Short name of a backend spec: `'llamacpp:/m/SmolLM2.gguf'` → `'SmolLM2'`, `'org/Model-3B'` → `'Model-3B'`, `'openai:URL?model=M'` → `'M'`."
+    b = str(getattr(spec, 'spec', spec))
+    if b.startswith('openai:') and '?' in b:   # a server spec with options: named by its model if it names one
+        from urllib.parse import parse_qs, urlsplit
+        b = (parse_qs(urlsplit(b.removeprefix('openai:')).query).get('model') or [b.split('?')[0]])[0]
+    return b.rstrip('/').split('/')[-1].removesuffix('.gguf')

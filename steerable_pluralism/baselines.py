@@ -10,10 +10,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from .benchmark import Benchmark, Predictions, Scenario
+from .alignment import chosen_label_means
 from .backends import Backend, Generation, from_pretrained_offline
 from .benchmark import has_split, load_benchmark, load_definitions
-from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, TransientError, register, target_key
-from .prompts import (PROMPT_VERSION, choice_schema, definitions_config, get_protocol, letters, paper_choice_user, paper_orders,
+from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, TransientError, letters, register, target_key
+from .prompts import (PROMPT_VERSION, choice_schema, definitions_config, get_protocol, paper_choice_user, paper_orders,
                                          prompt_aligned_messages, unaligned_messages)
 
 # %% auto #0
@@ -208,11 +209,10 @@ def _kaleido(attributes=None, dataset: str = 'helpsteer2', model: str | None = N
 # %% ../nbs/11_baselines.ipynb #45fc2e94
 def implicit_bias(pred: Predictions, benchmark: Benchmark, high: float = 1.0, low: float = 0.0) -> pd.DataFrame:
     "Per attribute: mean true label of the chosen responses (`chosen`), of all responses (`all responses`), and the high/low targets."
-    from steerable_pluralism.figures import implicit_bias_frame
-    f = implicit_bias_frame(pred, benchmark, backbone='')
+    chosen, failed = chosen_label_means(pred, benchmark)
     allr = benchmark.labels_array()[benchmark.mask()]
-    return pd.DataFrame({'chosen': f['value'].to_numpy(), 'all responses': allr.mean(0),
-                         'high': high, 'low': low, 'n': int(f['n_scenarios'].iloc[0] - f['failures'].iloc[0])},
+    return pd.DataFrame({'chosen': chosen, 'all responses': allr.mean(0),
+                         'high': high, 'low': low, 'n': len(pred.scenario_ids) - failed},
                         index=pd.Index(benchmark.attributes, name='attribute'))
 
 # %% ../nbs/11_baselines.ipynb #a6dacfb8

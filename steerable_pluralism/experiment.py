@@ -12,17 +12,18 @@ import numpy as np, pandas as pd
 from tqdm import tqdm   # text bars: they also reach the terminal of sp-reproduce through papermill
 from .benchmark import (DATASETS, Benchmark, BenchmarkError, Predictions, Scenario, data_dir, has_split,
                                           load_benchmark, load_definitions)
-from .methods import METHODS, Method, TransientError, is_transient, make_method, timed
+from .methods import METHODS, Method, TransientError, is_transient, letter, make_method, record_reasoning, timed
+from .backends import backbone_name
+from .targets import TARGET_SETS
 from .store import PredictionStore, StoreError, predictions
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'METHOD_MODULES', 'MAX_CALLS', 'EXIT_OK', 'EXIT_INTERNAL', 'EXIT_USAGE', 'EXIT_INCOMPLETE', 'EXIT_NO_CHOICE',
-           'TARGET_SETS', 'import_method_modules', 'dataset_info', 'build_method', 'TooManyCalls', 'IncompleteRun',
-           'target_dicts', 'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'input_errors',
-           'error_kind', 'report_error', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path', 'run_cli',
-           'main']
+           'import_method_modules', 'dataset_info', 'build_method', 'TooManyCalls', 'IncompleteRun', 'target_dicts',
+           'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'input_errors', 'error_kind',
+           'report_error', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path', 'run_cli', 'main']
 
 # %% ../nbs/10_experiment.ipynb #f3122733
 METHOD_MODULES = ('alignment', 'regression', 'baselines', 'regressors')
@@ -168,8 +169,6 @@ def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], workers: int
             fill()
 
 # %% ../nbs/10_experiment.ipynb #6f21bef7
-def _letter(i: int) -> str: return chr(ord('A') + i)
-
 @dataclass
 class SteerResult:
     "The outcome of `steer`: the chosen response (index -1 when the method failed), scores and reasoning."
@@ -182,7 +181,7 @@ class SteerResult:
     responses: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {'choice': self.choice, 'letter': _letter(self.choice) if self.choice >= 0 else None,
+        return {'choice': self.choice, 'letter': letter(self.choice) if self.choice >= 0 else None,
                 'response': self.response, 'target': self.target, 'method': self.method,
                 'scores': {l: {a: (None if pd.isna(v) else float(v)) for a, v in row.items()} for l, row in self.scores.iterrows()},
                 'reasoning': self.reasoning}
@@ -190,23 +189,17 @@ class SteerResult:
     def __str__(self):
         tgt = ', '.join(f"{a}={v:g}" for a, v in self.target.items())
         if self.choice < 0: head = f"{self.method}: no choice (the method failed on this question) for target {tgt}"
-        else: head = f"{self.method} chooses response {_letter(self.choice)} for target {tgt}:\n  {self.response}"
+        else: head = f"{self.method} chooses response {letter(self.choice)} for target {tgt}:\n  {self.response}"
         parts = [head]
         if len(self.scores.columns): parts.append("scores (0-1):\n" + self.scores.round(2).to_string())
         if self.reasoning: parts.append("reasoning:\n" + '\n'.join(f"  {a}: {r}" for a, r in self.reasoning.items()))
         return '\n\n'.join(parts)
 
-def _pick_reasoning(reasoning, i: int):
-    "The chosen response's reasoning from a record's reasoning ({letter: text}, a list, or one text)."
-    if isinstance(reasoning, Mapping): return reasoning.get(_letter(i), reasoning.get(str(i)))
-    if isinstance(reasoning, (list, tuple)): return reasoning[i] if i < len(reasoning) else None
-    return reasoning
-
 def steer(question: str, responses: Sequence[str], target, backbone='smollm2', method='comparative-fewshot',
           dataset='helpsteer2', definitions=None, **opts) -> SteerResult:
     "Choose among `responses` to `question` the one closest to `target` according to `method` (attributes: `definitions` or `dataset`'s)."
     from steerable_pluralism.targets import parse_target
-    from steerable_pluralism.alignment import align
+    from steerable_pluralism.alignment import align, reindex_scores
     defs = load_definitions(definitions if definitions is not None else dataset)
     ds, attributes, levels = defs.name, defs.names, defs.levels
     if isinstance(responses, str) or len(responses) < 2:
@@ -218,20 +211,20 @@ def steer(question: str, responses: Sequence[str], target, backbone='smollm2', m
     bench = Benchmark(ds, 'steer', (), levels, [scen])   # no labels: the method only sees the question and responses
     recs = {(scen.id, u): timed(m.run_unit, scen, u) for u in m.units(scen, [tgt])}
     pred = m.assemble(bench, recs, [tgt])
-    letters = [_letter(i) for i in range(scen.n)]
+    letters = [letter(i) for i in range(scen.n)]
     scores, reasoning = pd.DataFrame(index=letters), {}
     if pred.scores is not None:
         cols = [a for a in pred.attributes if a in tgt]
         tm = np.array([[tgt.get(a, np.nan) for a in pred.attributes]])
         choice = int(align(pred.scores, bench.mask(), tm)[0, 0])
-        scores = pd.DataFrame(pred.scores[0, :scen.n][:, [pred.attributes.index(a) for a in cols]], index=letters, columns=cols)
+        scores = pd.DataFrame(reindex_scores(pred, bench, cols)[0, :scen.n], index=letters, columns=cols)
         if choice >= 0:
             rs = pred.info.get('reasoning', {}).get(scen.id, {})
-            reasoning = {a: _pick_reasoning(rs[a], choice) for a in cols if a in rs}
+            reasoning = {a: record_reasoning(rs[a], choice) for a in cols if a in rs}
     else:
         choice = int(pred.choices.reshape(-1)[0])
         rec = next(iter(recs.values()))
-        if choice >= 0 and rec.get('reasoning'): reasoning = {'choice': _pick_reasoning(rec['reasoning'], choice)}
+        if choice >= 0 and rec.get('reasoning'): reasoning = {'choice': record_reasoning(rec['reasoning'], choice)}
     reasoning = {a: r for a, r in reasoning.items() if r}
     return SteerResult(choice, responses[choice] if choice >= 0 else None, scores, reasoning, tgt, m.name, list(responses))
 
@@ -320,8 +313,6 @@ def steer_cli(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK if r.choice >= 0 else EXIT_NO_CHOICE
 
 # %% ../nbs/10_experiment.ipynb #76cab66b
-TARGET_SETS = ('all', 'sampled', 'high', 'low')
-
 def run_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser('sp-run', description="Run methods on a benchmark split into a prediction store, then score them.")
     p.add_argument('--method', action='append', help="method name, repeatable (default: comparative-fewshot)")
@@ -347,8 +338,8 @@ def run_parser() -> argparse.ArgumentParser:
 
 def default_store_path(dataset: str, split: str, backbone: str) -> Path:
     "Where `sp-run` keeps a run's predictions unless told otherwise."
-    safe = lambda s: ''.join(c if c.isalnum() or c in '.-_' else '_' for c in Path(str(s).removesuffix('.json')).name) or 'x'
-    return Path('runs')/f"{safe(dataset)}-{split}-{safe(backbone)}.sqlite"
+    safe = lambda s: ''.join(c if c.isalnum() or c in '.-_' else '_' for c in s) or 'x'
+    return Path('runs')/f"{safe(Path(str(dataset).removesuffix('.json')).name)}-{split}-{safe(backbone_name(backbone))}.sqlite"
 
 def _setup_run(a) -> tuple:
     "What `sp-run` reads before any unit runs: the benchmark, the methods, the target sets, the store."

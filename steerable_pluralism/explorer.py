@@ -11,9 +11,9 @@ import numpy as np
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from .benchmark import Benchmark, Predictions
-from .methods import Method, target_key
+from .methods import Method, letter, record_reasoning, target_key
 from .targets import TargetSet
-from .alignment import CHOICE_TOL, align, evaluate
+from .alignment import CHOICE_TOL, align, evaluate, reindex_scores
 from .store import PredictionStore, open_store
 
 # %% auto #0
@@ -37,21 +37,12 @@ class ExplorerView:
     predicted_best: list = field(default_factory=list)
 
     @property
-    def letter(self) -> str: return chr(65 + self.choice) if self.choice >= 0 else '-'
+    def letter(self) -> str: return letter(self.choice) if self.choice >= 0 else '-'
     @property
     def predicted_tie(self) -> bool: return len(self.predicted_best) > 1
     @property
     def true_tie(self) -> bool: return len(self.true_best) > 1
 
-def _reasoning_for(rec, i: int):
-    "The reasoning text of response `i` in a record's reasoning: a {letter: text} dict, a list, or one text."
-    if rec is None: return None
-    if isinstance(rec, Mapping):
-        for k in (chr(65 + i), chr(97 + i), str(i), i):
-            if k in rec: return rec[k]
-        return None
-    if isinstance(rec, (list, tuple)): return rec[i] if i < len(rec) else None
-    return str(rec)
 
 # %% ../nbs/15_explorer.ipynb #83b1a5ca
 class Explorer:
@@ -69,9 +60,7 @@ class Explorer:
             raise ValueError(f"Explorer: {predictions.method!r} has no scores for {bad or 'any attribute'}; pick attributes among {have}")
         self.benchmark, self.predictions, self.attributes = benchmark, predictions, attrs
         self.labels = benchmark.labels_array()[..., [benchmark.attributes.index(a) for a in attrs]]
-        self.scores = np.full(self.labels.shape, np.nan)
-        R = min(self.labels.shape[1], predictions.scores.shape[1])
-        self.scores[:, :R] = predictions.scores[:, :R][..., [predictions.attributes.index(a) for a in attrs]]
+        self.scores = reindex_scores(predictions, benchmark, attrs)
         self._cache: dict = {}
         self.last_view: ExplorerView | None = None
 
@@ -133,7 +122,7 @@ def update(self: Explorer, scenario: int | str = 0, values: Mapping[str, float] 
     choice = int(choices[i])
     correct = None if len(best) == s.n else (choice in best)
     rs = self.predictions.info.get('reasoning', {}).get(s.id, {}) if isinstance(self.predictions.info, Mapping) else {}
-    reasoning = {a: _reasoning_for(rs.get(a), choice) for a in t} if choice >= 0 and isinstance(rs, Mapping) else {}
+    reasoning = {a: record_reasoning(rs.get(a), choice) for a in t} if choice >= 0 and isinstance(rs, Mapping) else {}
     self.last_view = ExplorerView(s.id, t, choice, best, correct, pred.copy(), true.copy(),
                                   {a: r for a, r in reasoning.items() if r is not None}, acc, n, self.attributes, pbest)
     return self.last_view
@@ -149,8 +138,8 @@ def radar_plot(view: ExplorerView, ax=None):
         c, lw = f'C{r}', 3 if r == view.choice else 1.2
         tag = ' (chosen)' if r == view.choice else ''
         if not np.isnan(view.predicted[r]).all():
-            ax.plot(close(ang), close(np.nan_to_num(view.predicted[r])), color=c, lw=lw, label=f'{chr(65 + r)} predicted{tag}')
-        ax.plot(close(ang), close(view.true[r]), color=c, lw=lw*.7, ls='--', label=f'{chr(65 + r)} true')
+            ax.plot(close(ang), close(np.nan_to_num(view.predicted[r])), color=c, lw=lw, label=f'{letter(r)} predicted{tag}')
+        ax.plot(close(ang), close(view.true[r]), color=c, lw=lw*.7, ls='--', label=f'{letter(r)} true')
     ti = [k for k, a in enumerate(attrs) if a in view.target]
     ax.scatter(ang[ti], [view.target[attrs[k]] for k in ti], color='k', s=40, zorder=5, label='target')
     ax.set_xticks(ang, attrs, fontsize=8); ax.set_ylim(0, 1); ax.set_yticks([.25, .5, .75, 1], ['', '.5', '', '1'], fontsize=7)
@@ -163,16 +152,16 @@ def view_html(view: ExplorerView, benchmark: Benchmark, max_chars: int = 400) ->
     s = benchmark[view.scenario_id]
     short = lambda x: html.escape(x if len(x) <= max_chars else x[:max_chars] + '…')
     verdict = {True: '✓ right', False: '✗ wrong', None: 'all responses tie on this target (not scored)'}[view.correct]
-    letters = lambda idx: ', '.join(chr(65 + r) for r in idx)
+    letters = lambda idx: ', '.join(letter(r) for r in idx)
     ptie = (f" (tie on the predicted scores between {letters(view.predicted_best)}: the first is picked, as in the paper)"
             if view.predicted_tie else '')
     ttie = ' (a tie)' if view.true_tie and view.correct is not None else ''
     rows = ''.join(f"<tr><td>{a}</td><td>{view.target[a]:.2f}</td>" +
                    ''.join(f"<td>{p:.2f} / {t:.2f}</td>" for p, t in zip(view.predicted[:, view.attributes.index(a)], view.true[:, view.attributes.index(a)])) +
                    "</tr>" for a in view.target)
-    head = ''.join(f"<th>{chr(65 + r)}{' (chosen)' if r == view.choice else ''} pred / true</th>" for r in range(len(view.true)))
+    head = ''.join(f"<th>{letter(r)}{' (chosen)' if r == view.choice else ''} pred / true</th>" for r in range(len(view.true)))
     reas = ''.join(f"<li><b>{a}</b>: {short(str(t))}</li>" for a, t in view.reasoning.items()) or '<li>(no reasoning stored)</li>'
-    resp = ''.join(f"<li><b>{chr(65 + r)}</b>: {short(x)}</li>" for r, x in enumerate(s.responses))
+    resp = ''.join(f"<li><b>{letter(r)}</b>: {short(x)}</li>" for r, x in enumerate(s.responses))
     return (f"<p><b>target</b> {html.escape(target_key(view.target))}<br><b>picked</b> {view.letter}{ptie}; "
             f"<b>best on true labels</b> {letters(view.true_best)}{ttie}: {verdict}<br>"
             f"<b>accuracy of this target on the whole benchmark</b>: {view.accuracy:.3f} ({view.n_scored} scored scenarios)</p>"

@@ -11,9 +11,9 @@ import numpy as np
 from .benchmark import Benchmark, Predictions, Scenario
 
 # %% auto #0
-__all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'TransientError', 'is_transient', 'Method', 'timed',
-           'AttributeScoresMethod', 'ChoiceMethod', 'TargetChoiceMethod', 'is_target_key', 'units_kind',
-           'assemble_records', 'register', 'make_method']
+__all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'letter', 'letters', 'record_reasoning', 'TransientError',
+           'is_transient', 'Method', 'timed', 'AttributeScoresMethod', 'ChoiceMethod', 'TargetChoiceMethod',
+           'is_target_key', 'units_kind', 'assemble_records', 'register', 'make_method']
 
 # %% ../nbs/04_methods.ipynb #28ff1607
 def target_key(target: Mapping[str, float]) -> str:
@@ -23,6 +23,28 @@ def target_key(target: Mapping[str, float]) -> str:
 def parse_target_key(key: str) -> dict[str, float]:
     "Inverse of `target_key`."
     return {a: float(v) for a, v in (kv.split('=') for kv in key.split(','))} if key else {}
+
+# %% ../nbs/04_methods.ipynb #976ae990
+def letter(i: int) -> str:
+    "The letter naming response `i` (0 → 'A')."
+    if not 0 <= int(i) < 26: raise ValueError(f"letter: response index {i} is not in 0..25 (at most 26 responses)")
+    return chr(ord('A') + int(i))
+
+def letters(n: int) -> list[str]:
+    "Letters naming `n` responses: A, B, C, …"
+    if not 1 <= n <= 26: raise ValueError(f"letters: need 1 to 26 responses, got {n}")
+    return [letter(i) for i in range(n)]
+
+def record_reasoning(reasoning, i: int) -> str | None:
+    "The reasoning about response `i` in a record's reasoning: a `{letter: text}` dict (or keyed by index), a list, or one text."
+    if reasoning is None: return None
+    if isinstance(reasoning, Mapping):
+        for k in (letter(i), letter(i).lower(), str(i), i):
+            if k in reasoning: return reasoning[k]
+        return None
+    if isinstance(reasoning, (list, tuple)): return reasoning[i] if i < len(reasoning) else None
+    return str(reasoning)
+
 
 # %% ../nbs/04_methods.ipynb #005332ea
 class TransientError(RuntimeError):

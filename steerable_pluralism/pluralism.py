@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from .benchmark import DATASETS, Benchmark, Predictions
-from .methods import AttributeScoresMethod, parse_target_key, register
+from .methods import AttributeScoresMethod, letter, parse_target_key, register
 from .targets import TargetSet
-from .alignment import align, evaluate, weight_vector
+from .alignment import align, evaluate, reindex_scores, weight_vector
 
 # %% auto #0
 __all__ = ['RUN_COLUMNS', 'figure_dir', 'population_summary', 'target_frame', 'profile_accuracy', 'marginal_effects',
@@ -257,11 +257,7 @@ def _scores(pred: Predictions, benchmark: Benchmark, where: str, attributes: Seq
         raise ValueError(f"{where}: {pred.method!r} has choices, not attribute scores; this analysis needs an attribute-scores method")
     if list(pred.scenario_ids) != benchmark.ids:
         raise ValueError(f"{where}: predictions of {pred.method!r} are for other scenarios than {benchmark!r}; predict on this benchmark")
-    attrs = list(attributes or benchmark.attributes)
-    out = np.full((len(benchmark), benchmark.max_responses, len(attrs)), np.nan)
-    for j, a in enumerate(attrs):
-        if a in pred.attributes: out[..., j] = pred.scores[:, :out.shape[1], pred.attributes.index(a)]
-    return out
+    return reindex_scores(pred, benchmark, attributes)
 
 def pareto_agreement(pred: Predictions, benchmark: Benchmark, attributes: Sequence[str] | None = None, directions=None) -> pd.DataFrame:
     "Per scenario: the Pareto-optimal responses on true labels and on predictions, exact agreement and Jaccard overlap."
@@ -297,9 +293,9 @@ def plot_pareto_scenario(pred: Predictions, benchmark: Benchmark, scenario: int 
     fig, ax = plt.subplots(figsize=(4.2, 4))
     for r in range(n):
         c = f'C{r}'
-        ax.scatter(*true[r], color=c, s=160 if tf[r] else 60, marker='*' if tf[r] else 'o', label=f'{chr(65 + r)} true')
+        ax.scatter(*true[r], color=c, s=160 if tf[r] else 60, marker='*' if tf[r] else 'o', label=f'{letter(r)} true')
         if not np.isnan(prd[r]).any():
-            ax.scatter(*prd[r], facecolor='none', edgecolor=c, s=160 if pf[r] else 60, marker='*' if pf[r] else 'o', label=f'{chr(65 + r)} predicted')
+            ax.scatter(*prd[r], facecolor='none', edgecolor=c, s=160 if pf[r] else 60, marker='*' if pf[r] else 'o', label=f'{letter(r)} predicted')
             ax.annotate('', prd[r], true[r], arrowprops=dict(arrowstyle='->', color=c, alpha=.5))
     ax.set(xlim=(-.05, 1.05), ylim=(-.05, 1.05), xlabel=x, ylabel=y, title=f'scenario {benchmark.ids[i]}: stars = Pareto-optimal')
     ax.legend(fontsize=7)

@@ -10,12 +10,13 @@ from typing import Mapping, Sequence
 import numpy as np
 from .alignment import align
 from .backends import DEFAULT_STYLE, PAPER_STYLE, ChatStyle
+from .methods import letters   # response letters live with the record format (methods)
 from .benchmark import (DATASETS, HELPSTEER2_ATTRIBUTES, MIC_ATTRIBUTES, Attribute, AttributeDefinitions,
                                           BenchmarkError, Scenario, builtin_definitions, load_definitions)
 
 # %% auto #0
 __all__ = ['PROMPT_VERSION', 'PROTOCOLS', 'ATTRIBUTE_DEFINITIONS', 'SCALES', 'PAPER_DESCRIPTIONS', 'PAPER_UNALIGNED_SYSTEM',
-           'LEVEL_PHRASES', 'Protocol', 'get_protocol', 'scale_text', 'letters', 'paper_regression_system',
+           'LEVEL_PHRASES', 'Protocol', 'get_protocol', 'scale_text', 'paper_regression_system',
            'paper_regression_user', 'paper_target_system', 'paper_choice_user', 'paper_orders', 'regression_schema',
            'check_order', 'shorten', 'clip', 'example_answer', 'regression_messages', 'choice_schema',
            'unaligned_messages', 'verbalize_target', 'oracle_choice', 'choice_example_answer',
@@ -78,11 +79,6 @@ def _attribute(attribute: str, definitions=None) -> Attribute:
 def scale_text(attribute: str, definitions=None) -> str:
     "The meaning of the 0–100 scale for `attribute`."
     return _attribute(attribute, definitions).scale_text()
-
-def letters(n: int) -> list[str]:
-    "Letters naming `n` responses: A, B, C, …"
-    if not 1 <= n <= 26: raise ValueError(f"letters: need 1 to 26 responses, got {n}")
-    return [chr(ord('A') + i) for i in range(n)]
 
 # %% ../nbs/07_prompts.ipynb #28b362c4
 PAPER_DESCRIPTIONS: dict[str, str] = {a.name: a.description for d in _BUILTIN.values() for a in d}

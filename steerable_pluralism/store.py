@@ -11,9 +11,9 @@ from typing import Mapping, Sequence
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from .benchmark import DATASETS, Benchmark, BenchmarkError, Predictions, load_benchmark
-from .methods import Method, assemble_records, parse_target_key, target_key, units_kind
+from .methods import Method, assemble_records, letter, parse_target_key, target_key, units_kind
 from .targets import TargetError, TargetSet, load_targets, parse_target
-from .alignment import CHOICE_TOL, TIE_TOL, Evaluation, align, evaluate
+from .alignment import CHOICE_TOL, TIE_TOL, Evaluation, align, evaluate, reindex_scores
 
 # %% auto #0
 __all__ = ['SYNCHRONOUS', 'GZIP_ABOVE', 'CONFLICTS', 'RUN_COLUMNS', 'StoreError', 'synchronous_mode', 'project_path',
@@ -443,7 +443,7 @@ def evaluate(self: StoredRun, targets='sampled', benchmark=None, tie_rule: str =
     return evaluate(self.predictions(b, ts if self.kind == 'target-choice' else None), b, ts, tie_rule=tie_rule)
 
 # %% ../nbs/09_store.ipynb #35978115
-def _letters(idx) -> str: return ','.join(chr(65 + int(i)) for i in idx)
+def _letters(idx) -> str: return ','.join(letter(i) for i in idx)
 
 def _nearest_sets(values: np.ndarray, mask: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     "(S, R) bool: the responses within `tol` of the nearest to `y` (squared distance over y's attributes; NaN unusable)."
@@ -460,9 +460,7 @@ def realign(self: StoredRun, target, benchmark=None) -> pd.DataFrame:
     pred = self.predictions(b, ts if self.kind == 'target-choice' else None)
     best = _nearest_sets(b.labels_array()[..., cols], b.mask(), y, TIE_TOL)
     if pred.scores is not None:
-        sc = np.full(b.labels_array().shape, np.nan)
-        for j, a in enumerate(b.attributes):
-            if a in pred.attributes: sc[..., j] = pred.scores[:, :sc.shape[1], pred.attributes.index(a)]
+        sc = reindex_scores(pred, b)
         ch = align(sc, b.mask(), ts)[0]                 # alignment.align: the paper's alignment function
         ptie = _nearest_sets(sc[..., cols], b.mask(), y, CHOICE_TOL).sum(1) > 1
     else: ch, ptie = pred.choices.reshape(-1, len(b))[0], np.zeros(len(b), bool)
