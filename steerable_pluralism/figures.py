@@ -15,14 +15,16 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.lines import Line2D
 from .benchmark import DATASETS, Benchmark, Predictions, data_dir
 from .methods import parse_target_key
+from .targets import TARGET_SETS
+from .alignment import chosen_label_means
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
-           'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'TARGET_SETS', 'METHOD_ORDER',
-           'REGRESSION_METHODS', 'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_COLUMNS', 'PAPER_MARKERS',
-           'PAPER_NUMBERS', 'ENGINES', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime',
-           'load_bias', 'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown',
-           'save_table', 'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_backbones', 'paper_column',
+           'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'METHOD_ORDER', 'REGRESSION_METHODS',
+           'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_COLUMNS', 'PAPER_MARKERS', 'PAPER_NUMBERS', 'ENGINES',
+           'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
+           'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown', 'save_table',
+           'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_frame', 'paper_backbones', 'paper_column',
            'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
            'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
            'study_table', 'study_answers', 'surface_baseline_lines', 'runtime_table', 'paired_table',
@@ -41,7 +43,6 @@ BIAS_COLUMNS = ('dataset', 'backbone', 'method', 'attribute', 'value')
 DATASET_ORDER = ('helpsteer2', 'mic')
 DATASET_TITLES = {'helpsteer2': 'HelpSteer2', 'mic': 'MIC'}
 MISSING_TEXT = {'mic': 'MIC.csv not provided'}
-TARGET_SETS = ('all', 'sampled', 'high', 'low')
 METHOD_ORDER = ('oracle', 'random', 'unaligned', 'reward-model', 'kaleido', 'prompt-aligned', 'prompt-aligned-fewshot',
                 'noncomparative-zeroshot', 'noncomparative-fewshot', 'comparative-zeroshot', 'comparative-fewshot')
 REGRESSION_METHODS = {'comparative-fewshot': ('comparative', 'few-shot'), 'comparative-zeroshot': ('comparative', 'zero-shot'),
@@ -114,19 +115,11 @@ save_results = save_frame
 
 # %% ../nbs/12_figures.ipynb #6cd27b4c
 def implicit_bias_frame(pred: Predictions, benchmark: Benchmark, backbone: str, dataset: str | None = None) -> pd.DataFrame:
-    "Mean true label per attribute of the responses chosen by a target-free model: the implicit-bias frame."
-    if pred.choices is None or pred.target_dependent:
-        raise ValueError(f"{pred.method}: implicit bias needs target-free choices of shape (scenarios,); "
-                         "this model returns scores or per-target choices")
-    if list(pred.scenario_ids) != benchmark.ids:
-        raise ValueError(f"{pred.method}: predictions are for other scenarios than benchmark {benchmark.name}; "
-                         "subset the benchmark with benchmark.subset(ids=pred.scenario_ids)")
-    ch = np.asarray(pred.choices); ok = ch >= 0
-    labels = benchmark.labels_array()[np.arange(len(ch))[ok], ch[ok]]        # (n_ok, A)
-    means = labels.mean(0) if ok.any() else np.full(len(benchmark.attributes), np.nan)
+    "Mean true label per attribute of the responses chosen by a target-free model (`alignment.chosen_label_means`): the implicit-bias frame."
+    means, failed = chosen_label_means(pred, benchmark)
     return pd.DataFrame({'dataset': dataset or benchmark.name, 'backbone': backbone, 'method': pred.method,
                          'attribute': list(benchmark.attributes), 'value': means,
-                         'n_scenarios': len(ch), 'failures': int((~ok).sum())})
+                         'n_scenarios': len(pred.scenario_ids), 'failures': failed})
 
 # %% ../nbs/12_figures.ipynb #b3e4c084
 def _range(vals) -> str:
@@ -261,8 +254,16 @@ def load_paper_numbers(path=None) -> pd.DataFrame:
 
 PAPER_NUMBERS = load_paper_numbers()
 
-def paper_backbones(paper: pd.DataFrame | None = PAPER_NUMBERS, table_id: str | None = None) -> list[str]:
+def paper_frame(paper='reported') -> pd.DataFrame | None:
+    "`'reported'` → the paper's reported numbers (`PAPER_NUMBERS`); a frame or None as given (None: no paper numbers)."
+    if isinstance(paper, str):
+        if paper != 'reported': raise ValueError(f"paper={paper!r}: give 'reported' (the paper's numbers), a frame of them, or None")
+        return PAPER_NUMBERS
+    return paper
+
+def paper_backbones(paper: pd.DataFrame | str | None = 'reported', table_id: str | None = None) -> list[str]:
     "The paper's backbones (of one table), in file order."
+    paper = paper_frame(paper)
     if paper is None or not len(paper): return []
     p = paper if table_id is None else paper[paper.table == table_id]
     return list(dict.fromkeys(p.backbone))
@@ -273,10 +274,10 @@ def _paper_rows(paper, dataset, method, decoding, target_set) -> pd.DataFrame:
     if paper is None or not len(paper): return pd.DataFrame(columns=list(PAPER_COLUMNS))
     return paper[(paper.dataset == dataset) & (paper.method == method) & (paper.decoding == decoding) & (paper.target_set == target_set)]
 
-def attach_paper(table: pd.DataFrame, table_id: str, paper: pd.DataFrame | None = PAPER_NUMBERS,
+def attach_paper(table: pd.DataFrame, table_id: str, paper: pd.DataFrame | str | None = 'reported',
                  target_set: str | None = None) -> pd.DataFrame:
     "Add one column per backbone of the paper's `table_id`: its 'mean ± std' for each row's dataset, method, decoding (and target set), else 'not reported'."
-    table = table.copy()
+    table, paper = table.copy(), paper_frame(paper)
     p = paper[paper.table == table_id] if paper is not None and len(paper) else None
     for bb in paper_backbones(paper, table_id):
         vals = []
@@ -372,9 +373,9 @@ def _paper_markers(ax, paper, ds, method, decoding, ts, x, markers, width=0.15):
 
 def plot_accuracy_bars(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
                        target_sets: Sequence[str] = TARGET_SETS, chance: Mapping[str, float] | None = None,
-                       paper: pd.DataFrame | None = PAPER_NUMBERS, intervals: pd.DataFrame | None = None) -> Figure:
+                       paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None) -> Figure:
     "Fig 6: accuracy (%) per method for all/sampled/high/low targets, ±std (or bootstrap-interval) bars, random line, paper markers."
-    _check_columns(results, RESULT_COLUMNS, 'results frame')
+    _check_columns(results, RESULT_COLUMNS, 'results frame'); paper = paper_frame(paper)
     res = with_labels(results)
     bbs = _backbones([res], backbones)
     fig, axes = _grid(len(datasets), len(bbs), w=max(4.6, 0.55*res.label.nunique()*len(target_sets)/2 + 2), h=3.6)
@@ -464,9 +465,9 @@ def _paper_lines(ax, paper, ds, method, decoding, ts, color, label):
     return len(rows)
 
 def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
-                       paper: pd.DataFrame | None = PAPER_NUMBERS, intervals: pd.DataFrame | None = None) -> Figure:
+                       paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None) -> Figure:
     "Fig 8: accuracy (%) against the number of attributes of the target; sampled dotted, all solid; bands and paper lines."
-    _check_columns(results, RESULT_COLUMNS, 'results frame')
+    _check_columns(results, RESULT_COLUMNS, 'results frame'); paper = paper_frame(paper)
     res = with_labels(results[results.target_set.isin(['all', 'sampled'])])
     bbs = _backbones([results], backbones)
     fig, axes = _grid(len(datasets), len(bbs), 5.4, 3.4)
@@ -523,6 +524,7 @@ def attach_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None, target
     return table
 
 def _table(results, methods, target_set, decoding, datasets, table_id, paper, intervals, extra=None):
+    paper = paper_frame(paper)
     _check_columns(results, RESULT_COLUMNS, 'results frame')
     d = results[(results.target_set == target_set) & (results.method.isin(methods) if methods is not None else True)]
     if decoding is not None: d = d[d.decoding == decoding]
@@ -557,7 +559,7 @@ def _table_caption(title, d, datasets, intervals):
             "Adams et al. (2025), mean ± std over targets as reported (ddof not stated); 'not reported' where the paper "
             "gives no number for that row.")
 
-def regression_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
+def regression_table(results: pd.DataFrame, paper='reported', datasets: Sequence[str] = DATASET_ORDER,
                      intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 1: regression ablation (all targets): comparative vs non-comparative, few- vs zero-shot."
     def extra(s):
@@ -568,7 +570,7 @@ def regression_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Seque
     t.attrs['caption'] = _table_caption("Table 1. Regression ablation on all targets: mean accuracy (%) over targets ± std.", d, datasets, intervals)
     return t
 
-def prompt_aligned_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
+def prompt_aligned_table(results: pd.DataFrame, paper='reported', datasets: Sequence[str] = DATASET_ORDER,
                          intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 2: prompt-aligned in-context-learning ablation (sampled targets): zero- vs few-shot, greedy vs sampling."
     def extra(s):
@@ -577,7 +579,7 @@ def prompt_aligned_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: S
     t.attrs['caption'] = _table_caption("Table 2. Prompt-aligned in-context-learning ablation on sampled targets: mean accuracy (%) ± std.", d, datasets, intervals)
     return t
 
-def backbone_table(results: pd.DataFrame, paper=PAPER_NUMBERS, datasets: Sequence[str] = DATASET_ORDER,
+def backbone_table(results: pd.DataFrame, paper='reported', datasets: Sequence[str] = DATASET_ORDER,
                    methods: Sequence[str] | None = None, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 3: accuracy per backbone on sampled targets with sampling decoding."
     t, d = _table(results, methods, 'sampled', 'sampling', datasets, 'table3', paper, intervals)
@@ -630,7 +632,7 @@ def _diff_text(r) -> str:
             f"{r['verdict']}")
 
 def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n: pd.DataFrame | None = None,
-                  proposed: str = 'comparative-fewshot', target_set: str = 'all', paper: pd.DataFrame | None = PAPER_NUMBERS) -> str:
+                  proposed: str = 'comparative-fewshot', target_set: str = 'all', paper: pd.DataFrame | str | None = 'reported') -> str:
     "Markdown answering the study's questions from its interval and paired frames (and the paper's reported numbers)."
     def pair(a, b, ts=None):
         d = paired[(paired.method_a == a) & (paired.method_b == b)]
@@ -658,7 +660,7 @@ def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n:
                 lines.append(f"- {m} ({ts} targets): {cells}")
                 break
     if intervals is not None and len(intervals):
-        lines += surface_baseline_lines(intervals, paper, proposed)
+        lines += surface_baseline_lines(intervals, paper_frame(paper), proposed)
     return '\n'.join(lines) + '\n'
 
 def surface_baseline_lines(intervals: pd.DataFrame, paper: pd.DataFrame | None, proposed: str = 'comparative-fewshot') -> list[str]:
@@ -725,7 +727,7 @@ def default_target_sets(datasets: Sequence[str] = DATASET_ORDER) -> dict:
     return {ds: {w: load_targets(ds, w) for w in ('sampled', 'high', 'low')} for ds in datasets}
 
 def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None = None, bias: pd.DataFrame | None = None,
-             out='figures', targets: Mapping | None = None, paper=PAPER_NUMBERS,
+             out='figures', targets: Mapping | None = None, paper='reported',
              datasets: Sequence[str] = DATASET_ORDER, chance: Mapping[str, float] | None = None,
              intervals: pd.DataFrame | None = None, intervals_by_n: pd.DataFrame | None = None,
              paired: pd.DataFrame | None = None) -> dict:

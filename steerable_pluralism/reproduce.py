@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np, pandas as pd
 from .benchmark import data_dir
+from .backends import backbone_name
 from .methods import parse_target_key
 from .experiment import build_method, error_kind, run_experiment
 from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_frame
@@ -36,16 +37,9 @@ DECODINGS = ('greedy', 'sampling')
 class GridError(ValueError):
     "A bad grid file; the message names the entry and the fix."
 
-def _short(backbone: str) -> str:
-    b = str(backbone)
-    if b.startswith('openai:') and '?' in b:   # a server spec with options: named by its model if it names one
-        from urllib.parse import parse_qs, urlsplit
-        b = (parse_qs(urlsplit(b.removeprefix('openai:')).query).get('model') or [b.split('?')[0]])[0]
-    return b.rstrip('/').split('/')[-1].removesuffix('.gguf')
-
 def run_name(p: Mapping) -> str:
     "A run's folder name: backbone-dataset-decoding."
-    return f"{_short(p['backbone'])}-{Path(str(p['dataset'])).stem}-{p['decoding']}"
+    return f"{backbone_name(p['backbone'])}-{Path(str(p['dataset'])).stem}-{p['decoding']}"
 
 def load_grid(grid) -> dict:
     "A grid from a YAML file path or a dict, its shape checked (a `runs:` list of mappings)."

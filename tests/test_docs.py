@@ -10,7 +10,7 @@ import kernelspec, readme  # noqa: E402
 
 # Notebooks the lead is editing in this session: they get the kernelspec with `python tools/kernelspec.py` after the
 # merge; then this set is emptied. Nothing else may lack it.
-PENDING_KERNELSPEC = {'12_figures', '13_reproduce'}
+PENDING_KERNELSPEC: set = set()
 
 
 def included_files() -> list[str]:
