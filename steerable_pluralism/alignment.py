@@ -128,65 +128,75 @@ class _Distances:
         left = np.hstack([W, -2.0 * W * Y0, Pf, (W * Y0 * Y0).sum(1, keepdims=True)])
         return (left @ self.right).reshape(len(Y), self.R, self.S)
 
-    def _custom(self, Y, P):
-        out = np.empty((len(Y), self.S, self.R))
-        patterns, inv = np.unique(P, axis=0, return_inverse=True)
-        for k, pat in enumerate(patterns):
-            rows, cols = np.flatnonzero(inv.reshape(-1) == k), np.flatnonzero(pat)
-            x = self.values[None][..., cols]                       # (1, S, R, k)
-            d = np.asarray(self.distance(x, Y[rows][:, None, None][..., cols]), float)
-            if d.shape != (len(rows), self.S, self.R):
-                raise ValueError(f"distance(x, y) must reduce the last axis and broadcast: expected shape "
-                                 f"{(len(rows), self.S, self.R)}, got {d.shape}")
-            out[rows] = np.where(np.isfinite(d), d, UNUSABLE)
-        return np.ascontiguousarray(out.transpose(0, 2, 1))
+# %% ../nbs/03_alignment.ipynb #9022f010
+@patch
+def _custom(self: _Distances, Y, P):
+    out = np.empty((len(Y), self.S, self.R))
+    patterns, inv = np.unique(P, axis=0, return_inverse=True)
+    for k, pat in enumerate(patterns):
+        rows, cols = np.flatnonzero(inv.reshape(-1) == k), np.flatnonzero(pat)
+        x = self.values[None][..., cols]                       # (1, S, R, k)
+        d = np.asarray(self.distance(x, Y[rows][:, None, None][..., cols]), float)
+        if d.shape != (len(rows), self.S, self.R):
+            raise ValueError(f"distance(x, y) must reduce the last axis and broadcast: expected shape "
+                             f"{(len(rows), self.S, self.R)}, got {d.shape}")
+        out[rows] = np.where(np.isfinite(d), d, UNUSABLE)
+    return np.ascontiguousarray(out.transpose(0, 2, 1))
 
-    def _recompute(self, rule: str) -> bool:
-        "Whether the exact rule must recompute candidate cells (not for custom distances or all-grid data)."
-        return self.distance is None and (rule == 'exact' or (rule == 'exact-grid' and not self.grid))
+# %% ../nbs/03_alignment.ipynb #ba9e4e56
+@patch
+def _recompute(self: _Distances, rule: str) -> bool:
+    "Whether the exact rule must recompute candidate cells (not for custom distances or all-grid data)."
+    return self.distance is None and (rule == 'exact' or (rule == 'exact-grid' and not self.grid))
 
-    def nearest_set(self, Y: np.ndarray, d: np.ndarray, rule: str, tol: float):
-        "The nearest responses per cell, (Tc, R, S) bool, and the nearest distance (Tc, S) from the product."
-        mn = _nearest(d)
-        recompute = self._recompute(rule)
-        near = d <= (mn + (tol if rule == 'tolerance' else self.near if recompute else 0.0))[:, None]
-        if recompute:
-            many = near[:, 0].view(np.int8).copy()
-            for r in range(1, self.R): many += near[:, r].view(np.int8)
-            many = (many > 1) & (mn < UNUSABLE / 2)
-            if many.any():                                   # several candidates: the paper's floats decide
-                t, s = np.nonzero(many)
-                ex = paper_norm(Y[t][:, None], self.values[s], self.wv)
-                ex[~near[t, :, s]] = np.inf
-                near[t, :, s] = ex == ex.min(1, keepdims=True)
-        return near, mn
+@patch
+def nearest_set(self: _Distances, Y: np.ndarray, d: np.ndarray, rule: str, tol: float):
+    "The nearest responses per cell, (Tc, R, S) bool, and the nearest distance (Tc, S) from the product."
+    mn = _nearest(d)
+    recompute = self._recompute(rule)
+    near = d <= (mn + (tol if rule == 'tolerance' else self.near if recompute else 0.0))[:, None]
+    if recompute:
+        many = near[:, 0].view(np.int8).copy()
+        for r in range(1, self.R): many += near[:, r].view(np.int8)
+        many = (many > 1) & (mn < UNUSABLE / 2)
+        if many.any():                                   # several candidates: the paper's floats decide
+            t, s = np.nonzero(many)
+            ex = paper_norm(Y[t][:, None], self.values[s], self.wv)
+            ex[~near[t, :, s]] = np.inf
+            near[t, :, s] = ex == ex.min(1, keepdims=True)
+    return near, mn
 
-    def choose(self, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
-        "First nearest response per cell; -1 where none is usable: (Tc, S) int8."
-        near, mn = self.nearest_set(Y, self(Y), rule, CHOICE_TOL)
-        ch, found = np.zeros(mn.shape, np.int8), near[:, 0].copy()
-        for r in range(1, self.R):              # ch counts the responses passed before the first nearest one
-            ch += ~found
-            found |= near[:, r]
-        ch[mn >= UNUSABLE / 2] = -1
-        return ch
+# %% ../nbs/03_alignment.ipynb #d0b80118
+@patch
+def choose(self: _Distances, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
+    "First nearest response per cell; -1 where none is usable: (Tc, S) int8."
+    near, mn = self.nearest_set(Y, self(Y), rule, CHOICE_TOL)
+    ch, found = np.zeros(mn.shape, np.int8), near[:, 0].copy()
+    for r in range(1, self.R):              # ch counts the responses passed before the first nearest one
+        ch += ~found
+        found |= near[:, r]
+    ch[mn >= UNUSABLE / 2] = -1
+    return ch
 
-    def score(self, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
-        "Outcome codes (Tc, S) of choices `ch` against these (true) distances, and per-target sums of weighted scores."
-        d = self(Y)
-        near, _ = self.nearest_set(Y, d, rule, tol)
-        all_tied, correct = near[:, 0].copy(), near[:, 0] & (ch == 0)
-        d_chosen, d_max = (d[:, 0].copy(), d[:, 0].copy()) if weighted else (None, None)
-        for r in range(1, self.R):
-            is_r = ch == r
-            all_tied &= near[:, r]; correct |= near[:, r] & is_r
-            if weighted: np.copyto(d_chosen, d[:, r], where=is_r); np.maximum(d_max, d[:, r], out=d_max)
-        scored, valid = ~all_tied, (ch >= 0) & (ch < self.R)
-        correct &= scored
-        out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
-        out[~valid & scored] = FAILED
-        return out, (_weighted_sum(d_chosen, d_max, valid & scored) if weighted else None)
+# %% ../nbs/03_alignment.ipynb #bbeebd2e
+@patch
+def score(self: _Distances, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
+    "Outcome codes (Tc, S) of choices `ch` against these (true) distances, and per-target sums of weighted scores."
+    d = self(Y)
+    near, _ = self.nearest_set(Y, d, rule, tol)
+    all_tied, correct = near[:, 0].copy(), near[:, 0] & (ch == 0)
+    d_chosen, d_max = (d[:, 0].copy(), d[:, 0].copy()) if weighted else (None, None)
+    for r in range(1, self.R):
+        is_r = ch == r
+        all_tied &= near[:, r]; correct |= near[:, r] & is_r
+        if weighted: np.copyto(d_chosen, d[:, r], where=is_r); np.maximum(d_max, d[:, r], out=d_max)
+    scored, valid = ~all_tied, (ch >= 0) & (ch < self.R)
+    correct &= scored
+    out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
+    out[~valid & scored] = FAILED
+    return out, (_weighted_sum(d_chosen, d_max, valid & scored) if weighted else None)
 
+# %% ../nbs/03_alignment.ipynb #3f09002d
 def _nearest(d: np.ndarray) -> np.ndarray:
     "Smallest distance over responses, d: (Tc, R, S) → (Tc, S) (a loop over the few responses is fastest)."
     mn = d[:, 0].copy()
@@ -211,39 +221,45 @@ class _Pair(_Distances):
         P = ~np.isnan(Y); Pf = P.astype(float); W = Pf * self.w; Y0 = np.where(P, Y, 0.0)
         return np.hstack([W, -2.0 * W * Y0]) @ self.right, Pf, W, Y0
 
-    def _sides(self, Y, dl, rule, tol):
-        "(tied, second nearer) per cell under `rule`."
-        if rule == 'tolerance': return np.abs(dl) <= tol, dl > tol
-        if not self._recompute(rule): return dl == 0, dl > 0
-        tie, win1 = np.abs(dl) <= self.near, dl > 0
-        if tie.any():
-            t, s = np.nonzero(tie)
-            e = paper_norm(Y[t][:, None], self.values[s], self.wv)
-            tie[t, s], win1[t, s] = e[:, 0] == e[:, 1], e[:, 1] < e[:, 0]
-        return tie, win1
+# %% ../nbs/03_alignment.ipynb #a85caabd
+@patch
+def _sides(self: _Pair, Y, dl, rule, tol):
+    "(tied, second nearer) per cell under `rule`."
+    if rule == 'tolerance': return np.abs(dl) <= tol, dl > tol
+    if not self._recompute(rule): return dl == 0, dl > 0
+    tie, win1 = np.abs(dl) <= self.near, dl > 0
+    if tie.any():
+        t, s = np.nonzero(tie)
+        e = paper_norm(Y[t][:, None], self.values[s], self.wv)
+        tie[t, s], win1[t, s] = e[:, 0] == e[:, 1], e[:, 1] < e[:, 0]
+    return tie, win1
 
-    def choose(self, Y, rule='exact'):
-        dl, Pf, _, _ = self.delta(Y)
-        ch = self._sides(Y, dl, rule, CHOICE_TOL)[1].astype(np.int8)   # the second only when strictly nearer
-        if self.nan is not None:
-            u0, u1 = (Pf @ self.nan[0]) > 0, (Pf @ self.nan[1]) > 0
-            ch[u0] = 1; ch[u1] = 0; ch[u0 & u1] = -1
-        return ch
+# %% ../nbs/03_alignment.ipynb #4afa32c2
+@patch
+def choose(self: _Pair, Y, rule='exact'):
+    dl, Pf, _, _ = self.delta(Y)
+    ch = self._sides(Y, dl, rule, CHOICE_TOL)[1].astype(np.int8)   # the second only when strictly nearer
+    if self.nan is not None:
+        u0, u1 = (Pf @ self.nan[0]) > 0, (Pf @ self.nan[1]) > 0
+        ch[u0] = 1; ch[u1] = 0; ch[u0 & u1] = -1
+    return ch
 
-    def score(self, Y, ch, rule='exact', tol=TIE_TOL, weighted=True):
-        dl, _, W, Y0 = self.delta(Y)
-        tie, win1 = self._sides(Y, dl, rule, tol)
-        scored = ~tie
-        correct = (ch == win1.view(np.int8)) & scored
-        out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
-        if ch.min() < 0 or ch.max() > 1: out[((ch < 0) | (ch > 1)) & scored] = FAILED
-        if not weighted: return out, None
-        d0 = np.hstack([W, -2.0 * W * Y0, (W * Y0 * Y0).sum(1, keepdims=True)]) @ self.right0
-        d_max = np.minimum(dl, 0); np.subtract(d0, d_max, out=d_max); d_max += 1e-300   # d0 − min(δ, 0), never 0
-        r = np.abs(dl); r /= d_max                                     # |δ| / d_max = 1 − d_min/d_max
-        np.subtract(1, r, out=r); np.maximum(r, 0, out=r); np.sqrt(r, out=r); np.subtract(1, r, out=r)
-        r *= correct                                                   # a correct choice of two: 1 − √(d_min/d_max)
-        return out, r.sum(1)
+# %% ../nbs/03_alignment.ipynb #41aff976
+@patch
+def score(self: _Pair, Y, ch, rule='exact', tol=TIE_TOL, weighted=True):
+    dl, _, W, Y0 = self.delta(Y)
+    tie, win1 = self._sides(Y, dl, rule, tol)
+    scored = ~tie
+    correct = (ch == win1.view(np.int8)) & scored
+    out = scored.view(np.int8) * (2 - correct.view(np.int8))          # NOT_SCORED 0, CORRECT 1, WRONG 2
+    if ch.min() < 0 or ch.max() > 1: out[((ch < 0) | (ch > 1)) & scored] = FAILED
+    if not weighted: return out, None
+    d0 = np.hstack([W, -2.0 * W * Y0, (W * Y0 * Y0).sum(1, keepdims=True)]) @ self.right0
+    d_max = np.minimum(dl, 0); np.subtract(d0, d_max, out=d_max); d_max += 1e-300   # d0 − min(δ, 0), never 0
+    r = np.abs(dl); r /= d_max                                     # |δ| / d_max = 1 − d_min/d_max
+    np.subtract(1, r, out=r); np.maximum(r, 0, out=r); np.sqrt(r, out=r); np.subtract(1, r, out=r)
+    r *= correct                                                   # a correct choice of two: 1 − √(d_min/d_max)
+    return out, r.sum(1)
 
 # %% ../nbs/03_alignment.ipynb #988f277a
 class _Grouped:
@@ -267,31 +283,36 @@ class _Grouped:
             whole = len(rows) == self.S and np.array_equal(cols, np.arange(len(cols)))
             self.groups.append((rows, cols, part, whole))
 
-    def choose(self, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
-        if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].choose(Y, rule)
-        out = np.full((len(Y), self.S), -1, np.int8)
-        for rows, cols, part, _ in self.groups:
-            ch = part.choose(Y, rule)
-            out[:, rows] = np.where(ch >= 0, cols[np.maximum(ch, 0)], -1)
-        return out
+# %% ../nbs/03_alignment.ipynb #bb3f814c
+@patch
+def choose(self: _Grouped, Y: np.ndarray, rule: str = 'exact') -> np.ndarray:
+    if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].choose(Y, rule)
+    out = np.full((len(Y), self.S), -1, np.int8)
+    for rows, cols, part, _ in self.groups:
+        ch = part.choose(Y, rule)
+        out[:, rows] = np.where(ch >= 0, cols[np.maximum(ch, 0)], -1)
+    return out
 
-    def score(self, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
-        if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].score(Y, ch, rule, tol, weighted)
-        out, ws = np.full((len(Y), self.S), NOT_SCORED, np.int8), np.zeros(len(Y)) if weighted else None
-        for rows, cols, part, whole in self.groups:
-            c = ch[:, rows]
-            if not np.array_equal(cols, np.arange(len(cols))):           # slot index → index within the group
-                local = np.full(self.R + 1, -1); local[cols] = np.arange(len(cols))
-                c = np.where((c >= 0) & (c < self.R), local[np.clip(c, 0, self.R)], -1)
-            out[:, rows], w = part.score(Y, c, rule, tol, weighted)
-            if weighted: ws += w
-        return out, ws
+@patch
+def score(self: _Grouped, Y: np.ndarray, ch: np.ndarray, rule: str = 'exact', tol: float = TIE_TOL, weighted: bool = True):
+    if len(self.groups) == 1 and self.groups[0][3]: return self.groups[0][2].score(Y, ch, rule, tol, weighted)
+    out, ws = np.full((len(Y), self.S), NOT_SCORED, np.int8), np.zeros(len(Y)) if weighted else None
+    for rows, cols, part, whole in self.groups:
+        c = ch[:, rows]
+        if not np.array_equal(cols, np.arange(len(cols))):           # slot index → index within the group
+            local = np.full(self.R + 1, -1); local[cols] = np.arange(len(cols))
+            c = np.where((c >= 0) & (c < self.R), local[np.clip(c, 0, self.R)], -1)
+        out[:, rows], w = part.score(Y, c, rule, tol, weighted)
+        if weighted: ws += w
+    return out, ws
 
+# %% ../nbs/03_alignment.ipynb #34ce2998
 def _target_matrix(targets, A: int) -> np.ndarray:
     m = targets.matrix if isinstance(targets, TargetSet) else np.atleast_2d(np.asarray(targets, float))
     if m.ndim != 2 or m.shape[1] != A: raise ValueError(f"targets must have shape (n_targets, {A}), got {m.shape}")
     return m
 
+# %% ../nbs/03_alignment.ipynb #777342e5
 def align(scores: np.ndarray, mask: np.ndarray, targets, weights=None, distance: Callable | None = None,
           tie_rule: str = 'exact', chunk_elements: int = CHUNK_ELEMENTS) -> np.ndarray:
     """Aligned choices `(T, S)`: for each target the response nearest to it over the target's attributes (the first
@@ -387,6 +408,7 @@ def _reorder(pred: Predictions, benchmark: Benchmark) -> np.ndarray:
                              f"(e.g. {missing[0]}): evaluate on benchmark.subset(ids=pred.scenario_ids) or finish the run")
     return np.array([pos[sid] for sid in benchmark.ids], int)
 
+# %% ../nbs/03_alignment.ipynb #bd48757c
 def _columns(have: Sequence[str], want: Sequence[str], values: np.ndarray) -> np.ndarray:
     "values[..., have] re-indexed to `want` (NaN for attributes not in `have`)."
     out = np.full(values.shape[:-1] + (len(want),), np.nan)
@@ -403,6 +425,7 @@ def reindex_scores(pred: Predictions, benchmark: Benchmark, attributes: Sequence
         sc = np.concatenate([sc, np.full((len(sc), benchmark.max_responses - sc.shape[1], sc.shape[2]), np.nan)], 1)
     return sc
 
+# %% ../nbs/03_alignment.ipynb #995cc296
 def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weights=None, distance=None,
              tie_rule: str = 'exact') -> Callable:
     "A function chunk slice → (Tc, S) choices in benchmark order."
@@ -418,6 +441,7 @@ def _choices(pred: Predictions, benchmark: Benchmark, targets: TargetSet, weight
     idx = np.array([pos[k] for k in targets.keys], int)
     return lambda sl: ch[idx[sl]]
 
+# %% ../nbs/03_alignment.ipynb #64ffe990
 def attribute_errors(pred: Predictions, benchmark: Benchmark) -> pd.DataFrame | None:
     "n, MAE and RMSE of predicted vs true labels per attribute (and 'all') over real responses with a prediction; None for choices."
     if pred.scores is None: return None
@@ -431,6 +455,7 @@ def attribute_errors(pred: Predictions, benchmark: Benchmark) -> pd.DataFrame | 
                      'rmse': float(np.sqrt((e * e).mean())) if len(e) else np.nan})
     return pd.DataFrame(rows)
 
+# %% ../nbs/03_alignment.ipynb #2eb3c6de
 def chosen_label_means(pred: Predictions, benchmark: Benchmark) -> tuple[np.ndarray, int]:
     "Mean true label per attribute of the responses a target-free model chose (its implicit bias), and how many choices failed."
     if pred.choices is None or pred.target_dependent:
@@ -541,6 +566,7 @@ def export_input_output(pred: Predictions, benchmark: Benchmark, path, target) -
     Path(path).write_text(json.dumps(recs, indent=2, ensure_ascii=False))
     return recs
 
+# %% ../nbs/03_alignment.ipynb #19e4ec85
 def _load_io(input_output) -> list[dict]:
     if isinstance(input_output, (str, Path)):
         try: return json.loads(Path(input_output).read_text())

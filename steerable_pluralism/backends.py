@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 from .methods import TransientError
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
@@ -198,6 +199,8 @@ def _common_len(a: Sequence[int], b: Sequence[int]) -> int:
     while i < n and a[i] == b[i]: i += 1
     return i
 
+# %% ../nbs/05_backends.ipynb #95d5b823
+# long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below
 class TransformersBackend(Backend):
     "A Hugging Face causal LM (or the embedded SmolLM2 GGUF), JSON-constrained through Outlines."
     def __init__(self, model: str = 'smollm2', *, dtype=None, device: str | None = None, gguf_file: str | None = None,
@@ -240,45 +243,7 @@ class TransformersBackend(Backend):
 
     def config(self) -> dict: return {**super().config(), 'dtype': self.dtype}
 
-    # --- prompts -------------------------------------------------------------------------------------------
-    def render(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
-        "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
-        if self.tokenizer.chat_template is None:
-            raise BackendError(f"{self.model_id} has no chat template: pass chat_template='...' (a Jinja template) "
-                               "or use an instruction-tuned model.")
-        gp = style.generation_prompt if generation_prompt is None else generation_prompt
-        return self._templated(lambda m: self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=gp),
-                               messages, style)
-
-    def _ids(self, text: str, special: bool = False) -> list[int]:
-        return self.tokenizer(text, add_special_tokens=special)['input_ids']
-    def encode(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> list[int]:
-        return self._ids(self.render(messages, style), style.special_tokens)
     def count_tokens(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> int: return len(self.encode(messages, style))
-
-    def shared_prefix(self, messages: list[dict], ids: list[int] | None = None, style: ChatStyle = DEFAULT_STYLE) -> int:
-        """Length of the canonical prefix of a chat: every turn but the last one, cut at a token boundary one token
-        before the last turn starts. The prefix is computed by its own forward pass whether or not other chats share
-        it, so a chat's greedy answer does not depend on which chats it is batched with."""
-        msgs = check_messages(messages)
-        if len(msgs) < 2: return 0
-        ids = self.encode(msgs, style) if ids is None else ids
-        try: pre = self._ids(self.render(msgs[:-1], style, generation_prompt=False), style.special_tokens)
-        except BackendError: return 0
-        return max(_common_len(pre, ids) - 1, 0)
-
-    # --- constrained decoding -------------------------------------------------------------------------------
-    def processor(self, schema: dict):
-        "Outlines' logits processor for `schema`, built once per schema and reused (reset before each use)."
-        key = schema_key(schema)
-        if key not in self._processors:
-            import outlines
-            from outlines.types import JsonSchema
-            if self._outlines is None: self._outlines = outlines.from_transformers(self.model, self.tokenizer)
-            self._processors[key] = outlines.Generator(self._outlines, JsonSchema(bounded_integers(schema))).logits_processor
-        proc = self._processors[key]
-        proc.reset()
-        return proc
 
     # --- generation -----------------------------------------------------------------------------------------
     def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
@@ -307,38 +272,85 @@ class TransformersBackend(Backend):
                 for i, g in zip(part, self._run([ids[i] for i in part], q, schema, max_tokens, temperature)): out[i] = g
         return out
 
-    def _run(self, rows: list[list[int]], p: int, schema, max_tokens, temperature) -> list[Generation]:
-        "Generate for rows sharing their first `p` tokens: that prefix's KV cache is computed once and repeated."
-        import torch
-        from transformers import GenerationConfig, LogitsProcessorList
-        t0, n, dev = time.perf_counter(), len(rows), self.model.device
-        max_new = max(1, min(max_tokens, self.context_window - max(map(len, rows))))
-        suffix = [r[p:] for r in rows]
-        width = max(map(len, suffix))
-        # padding goes between the shared prefix and each suffix; position ids follow the attention mask
-        input_ids = torch.tensor([r[:p] + [self.pad_id] * (width - len(s)) + s for r, s in zip(rows, suffix)], device=dev)
-        mask = torch.tensor([[1] * p + [0] * (width - len(s)) + [1] * len(s) for s in suffix], device=dev)
-        kw = {}
-        with torch.inference_mode():
-            if p:
-                cache = self.model(input_ids=input_ids[:1, :p], use_cache=True).past_key_values
-                if n > 1: cache.batch_repeat_interleave(n)
-                kw['past_key_values'] = cache
-            sampling = dict(temperature=temperature, top_k=0, top_p=1.0) if temperature > 0 else {}
-            gc = GenerationConfig(max_new_tokens=max_new, do_sample=temperature > 0, **sampling,
-                                  eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
-            procs = LogitsProcessorList([self.processor(schema)]) if schema is not None else None
-            seqs = self.model.generate(input_ids=input_ids, attention_mask=mask, generation_config=gc,
-                                       logits_processor=procs, **kw)
-        seconds = (time.perf_counter() - t0) / n
-        gens = []
-        for r, new in zip(rows, seqs[:, input_ids.shape[1]:].tolist()):
-            stop = next((j for j, t in enumerate(new) if t in self.eos_ids), None)
-            toks = new if stop is None else new[:stop]
-            gens.append(Generation(text=self.tokenizer.decode(toks, skip_special_tokens=True),
-                                   finish_reason='stop' if stop is not None else 'length', prompt_tokens=len(r),
-                                   completion_tokens=len(toks) + (stop is not None), seconds=seconds))
-        return gens
+# %% ../nbs/05_backends.ipynb #f524ddb0
+@patch
+def render(self: TransformersBackend, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
+    "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
+    if self.tokenizer.chat_template is None:
+        raise BackendError(f"{self.model_id} has no chat template: pass chat_template='...' (a Jinja template) "
+                           "or use an instruction-tuned model.")
+    gp = style.generation_prompt if generation_prompt is None else generation_prompt
+    return self._templated(lambda m: self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=gp),
+                           messages, style)
+
+@patch
+def _ids(self: TransformersBackend, text: str, special: bool = False) -> list[int]:
+    return self.tokenizer(text, add_special_tokens=special)['input_ids']
+@patch
+def encode(self: TransformersBackend, messages: list[dict], style: ChatStyle = DEFAULT_STYLE) -> list[int]:
+    return self._ids(self.render(messages, style), style.special_tokens)
+
+# %% ../nbs/05_backends.ipynb #0b221e48
+@patch
+def shared_prefix(self: TransformersBackend, messages: list[dict], ids: list[int] | None = None, style: ChatStyle = DEFAULT_STYLE) -> int:
+    """Length of the canonical prefix of a chat: every turn but the last one, cut at a token boundary one token
+    before the last turn starts. The prefix is computed by its own forward pass whether or not other chats share
+    it, so a chat's greedy answer does not depend on which chats it is batched with."""
+    msgs = check_messages(messages)
+    if len(msgs) < 2: return 0
+    ids = self.encode(msgs, style) if ids is None else ids
+    try: pre = self._ids(self.render(msgs[:-1], style, generation_prompt=False), style.special_tokens)
+    except BackendError: return 0
+    return max(_common_len(pre, ids) - 1, 0)
+
+# %% ../nbs/05_backends.ipynb #5def25c8
+@patch
+def processor(self: TransformersBackend, schema: dict):
+    "Outlines' logits processor for `schema`, built once per schema and reused (reset before each use)."
+    key = schema_key(schema)
+    if key not in self._processors:
+        import outlines
+        from outlines.types import JsonSchema
+        if self._outlines is None: self._outlines = outlines.from_transformers(self.model, self.tokenizer)
+        self._processors[key] = outlines.Generator(self._outlines, JsonSchema(bounded_integers(schema))).logits_processor
+    proc = self._processors[key]
+    proc.reset()
+    return proc
+
+# %% ../nbs/05_backends.ipynb #8e330d2c
+@patch
+def _run(self: TransformersBackend, rows: list[list[int]], p: int, schema, max_tokens, temperature) -> list[Generation]:
+    "Generate for rows sharing their first `p` tokens: that prefix's KV cache is computed once and repeated."
+    import torch
+    from transformers import GenerationConfig, LogitsProcessorList
+    t0, n, dev = time.perf_counter(), len(rows), self.model.device
+    max_new = max(1, min(max_tokens, self.context_window - max(map(len, rows))))
+    suffix = [r[p:] for r in rows]
+    width = max(map(len, suffix))
+    # padding goes between the shared prefix and each suffix; position ids follow the attention mask
+    input_ids = torch.tensor([r[:p] + [self.pad_id] * (width - len(s)) + s for r, s in zip(rows, suffix)], device=dev)
+    mask = torch.tensor([[1] * p + [0] * (width - len(s)) + [1] * len(s) for s in suffix], device=dev)
+    kw = {}
+    with torch.inference_mode():
+        if p:
+            cache = self.model(input_ids=input_ids[:1, :p], use_cache=True).past_key_values
+            if n > 1: cache.batch_repeat_interleave(n)
+            kw['past_key_values'] = cache
+        sampling = dict(temperature=temperature, top_k=0, top_p=1.0) if temperature > 0 else {}
+        gc = GenerationConfig(max_new_tokens=max_new, do_sample=temperature > 0, **sampling,
+                              eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
+        procs = LogitsProcessorList([self.processor(schema)]) if schema is not None else None
+        seqs = self.model.generate(input_ids=input_ids, attention_mask=mask, generation_config=gc,
+                                   logits_processor=procs, **kw)
+    seconds = (time.perf_counter() - t0) / n
+    gens = []
+    for r, new in zip(rows, seqs[:, input_ids.shape[1]:].tolist()):
+        stop = next((j for j, t in enumerate(new) if t in self.eos_ids), None)
+        toks = new if stop is None else new[:stop]
+        gens.append(Generation(text=self.tokenizer.decode(toks, skip_special_tokens=True),
+                               finish_reason='stop' if stop is not None else 'length', prompt_tokens=len(r),
+                               completion_tokens=len(toks) + (stop is not None), seconds=seconds))
+    return gens
 
 # %% ../nbs/05_backends.ipynb #b6adf63f
 def default_threads() -> int:
@@ -374,6 +386,7 @@ def json_chars(gbnf: str) -> str:
     return re.sub(r'^char ::= .*$', lambda m: JSON_CHAR, gbnf, flags=re.M)
 
 # %% ../nbs/05_backends.ipynb #75be2a26
+# long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below (and the static _pick)
 class LlamaCppBackend(Backend):
     "A GGUF model run in process by llama.cpp: all CPUs, a cheaply applied JSON grammar, canonical prefix reuse."
     def __init__(self, path: str | os.PathLike = 'smollm2', *, n_ctx: int = 0, n_threads: int | None = None,
@@ -408,72 +421,7 @@ class LlamaCppBackend(Backend):
         self._one, self._all = np.zeros(1, cand), np.zeros(self.n_vocab, cand)   # candidate arrays handed to the grammar
         self._all['id'] = np.arange(self.n_vocab)
 
-    def render(self, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
-        "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
-        gp = style.generation_prompt if generation_prompt is None else generation_prompt
-        return self._templated(lambda m: self._formats[gp](messages=m).prompt, messages, style)
-
-    def _tokens(self, text: str, style: ChatStyle) -> list[int]:
-        return self.llm.tokenize(text.encode(), add_bos=style.special_tokens and self.add_bos, special=True)
-    def encode(self, messages, style: ChatStyle = DEFAULT_STYLE) -> list[int]: return self._tokens(self.render(messages, style), style)
     def count_tokens(self, messages, style: ChatStyle = DEFAULT_STYLE) -> int: return len(self.encode(messages, style))
-
-    def shared_prefix(self, messages, ids=None, style: ChatStyle = DEFAULT_STYLE) -> int:
-        "Canonical prefix length (as `TransformersBackend.shared_prefix`): every turn but the last, cut one token before it."
-        msgs = check_messages(messages)
-        if len(msgs) < 2: return 0
-        ids = self.encode(msgs, style) if ids is None else ids
-        try: pre = self._tokens(self.render(msgs[:-1], style, generation_prompt=False), style)
-        except BackendError: return 0
-        return max(_common_len(pre, ids) - 1, 0)
-
-    def grammar(self, schema: dict):
-        "llama.cpp grammar sampler of `schema`, built once per schema (reset before each answer)."
-        key = schema_key(schema)
-        if key not in self._grammars:
-            from llama_cpp.llama_grammar import json_schema_to_gbnf
-            gbnf = json_chars(json_schema_to_gbnf(json.dumps(bounded_integers(schema))))
-            smpl = self._lc.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b'root')
-            if not smpl: raise BackendError(f"llama.cpp could not compile the grammar of schema {key[:200]}")
-            self._grammars[key] = smpl
-        return self._grammars[key]
-
-    def __del__(self):
-        for smpl in getattr(self, '_grammars', {}).values(): self._lc.llama_sampler_free(smpl)
-
-    # --- prompt processing ----------------------------------------------------------------------------------
-    def prefill(self, ids: list[int], prefix: int) -> int:
-        "Evaluate a prompt in canonical chunks, reusing the cached ones it shares; returns how many tokens were reused."
-        starts = chunk_starts(len(ids), prefix, self.n_batch)
-        r = reusable(self._cached, self._starts, ids, starts)
-        self._cached, self._starts = [], []                  # invalid until the evaluation below completes
-        self.llm.n_tokens = r                                  # `eval` drops the cache from here on
-        for a, b in zip(starts, starts[1:] + [len(ids)]):
-            if a >= r: self.llm.eval(ids[a:b])
-        self._cached, self._starts = list(ids), starts
-        return r
-
-    # --- decoding -------------------------------------------------------------------------------------------
-    def _logits(self) -> np.ndarray:
-        return np.ctypeslib.as_array(self._lc.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
-
-    def _apply(self, grammar, cand: np.ndarray):
-        "Let the grammar set the logit of every candidate it refuses to -inf (in place)."
-        arr = self._lc.llama_token_data_array(data=cand.ctypes.data_as(self._lc.llama_token_data_p), size=len(cand),
-                                              selected=-1, sorted=False)
-        self._lc.llama_sampler_apply(grammar, self._lc.ctypes.byref(arr))
-
-    def _allowed(self, grammar, token: int, logit: float) -> bool:
-        "Does the grammar accept `token` next? (the grammar applied to that one candidate only)"
-        self._one['id'], self._one['logit'] = token, logit
-        self._apply(grammar, self._one)
-        return bool(np.isfinite(self._one['logit'][0]))
-
-    def _masked(self, grammar, logits: np.ndarray) -> np.ndarray:
-        "`logits` with every token the grammar refuses set to -inf (the grammar applied to the whole vocabulary)."
-        self._all['logit'] = logits
-        self._apply(grammar, self._all)
-        return self._all['logit'].copy()
 
     @staticmethod
     def _pick(logits: np.ndarray, temperature: float, rng) -> int:
@@ -482,25 +430,6 @@ class LlamaCppBackend(Backend):
         p = np.exp(z, where=np.isfinite(z), out=np.zeros_like(z, dtype=np.float64))
         c = np.cumsum(p)
         return int(min(np.searchsorted(c, rng.random() * c[-1], side='right'), len(c) - 1))
-
-    def decode(self, grammar, max_tokens: int, temperature: float, rng) -> tuple[list[int], str]:
-        "Generate after the evaluated prompt: (tokens, finish reason). The grammar is asked about the chosen token only."
-        out, lc = [], self._lc
-        if grammar is not None: lc.llama_sampler_reset(grammar)
-        for _ in range(max_tokens):
-            logits = self._logits()
-            tok = self._pick(logits, temperature, rng)
-            if grammar is not None:
-                if not self._allowed(grammar, tok, float(logits[tok])):
-                    masked = self._masked(grammar, logits)
-                    if not np.isfinite(masked).any(): return out, 'stop'     # the grammar allows nothing: give up
-                    tok = self._pick(masked, temperature, rng)
-                lc.llama_sampler_accept(grammar, tok)
-            if lc.llama_vocab_is_eog(self._vocab, tok): return out, 'stop'
-            out.append(tok)
-            if self.llm.n_tokens >= self.context_window: return out, 'length'
-            self.llm.eval([tok])
-        return out, 'length'
 
     def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
         """Chats one after the other, each reusing the canonical chunks it shares with the previous one (samples of one
@@ -523,7 +452,109 @@ class LlamaCppBackend(Backend):
             out.append(Generation(text, why, len(ids), len(toks) + (why == 'stop'), time.perf_counter() - t0, reused))
         return out
 
+# %% ../nbs/05_backends.ipynb #530d65ee
+@patch
+def render(self: LlamaCppBackend, messages: list[dict], style: ChatStyle = DEFAULT_STYLE, generation_prompt: bool | None = None) -> str:
+    "The chat as the model sees it in `style`; a system role the template refuses is merged into the first user turn."
+    gp = style.generation_prompt if generation_prompt is None else generation_prompt
+    return self._templated(lambda m: self._formats[gp](messages=m).prompt, messages, style)
+
+@patch
+def _tokens(self: LlamaCppBackend, text: str, style: ChatStyle) -> list[int]:
+    return self.llm.tokenize(text.encode(), add_bos=style.special_tokens and self.add_bos, special=True)
+@patch
+def encode(self: LlamaCppBackend, messages, style: ChatStyle = DEFAULT_STYLE) -> list[int]: return self._tokens(self.render(messages, style), style)
+
+# %% ../nbs/05_backends.ipynb #30897dbb
+@patch
+def shared_prefix(self: LlamaCppBackend, messages, ids=None, style: ChatStyle = DEFAULT_STYLE) -> int:
+    "Canonical prefix length (as `TransformersBackend.shared_prefix`): every turn but the last, cut one token before it."
+    msgs = check_messages(messages)
+    if len(msgs) < 2: return 0
+    ids = self.encode(msgs, style) if ids is None else ids
+    try: pre = self._tokens(self.render(msgs[:-1], style, generation_prompt=False), style)
+    except BackendError: return 0
+    return max(_common_len(pre, ids) - 1, 0)
+
+# %% ../nbs/05_backends.ipynb #c798ca7a
+@patch
+def grammar(self: LlamaCppBackend, schema: dict):
+    "llama.cpp grammar sampler of `schema`, built once per schema (reset before each answer)."
+    key = schema_key(schema)
+    if key not in self._grammars:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+        gbnf = json_chars(json_schema_to_gbnf(json.dumps(bounded_integers(schema))))
+        smpl = self._lc.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b'root')
+        if not smpl: raise BackendError(f"llama.cpp could not compile the grammar of schema {key[:200]}")
+        self._grammars[key] = smpl
+    return self._grammars[key]
+
+@patch
+def __del__(self: LlamaCppBackend):
+    for smpl in getattr(self, '_grammars', {}).values(): self._lc.llama_sampler_free(smpl)
+
+# %% ../nbs/05_backends.ipynb #3528f214
+@patch
+def prefill(self: LlamaCppBackend, ids: list[int], prefix: int) -> int:
+    "Evaluate a prompt in canonical chunks, reusing the cached ones it shares; returns how many tokens were reused."
+    starts = chunk_starts(len(ids), prefix, self.n_batch)
+    r = reusable(self._cached, self._starts, ids, starts)
+    self._cached, self._starts = [], []                  # invalid until the evaluation below completes
+    self.llm.n_tokens = r                                  # `eval` drops the cache from here on
+    for a, b in zip(starts, starts[1:] + [len(ids)]):
+        if a >= r: self.llm.eval(ids[a:b])
+    self._cached, self._starts = list(ids), starts
+    return r
+
+# %% ../nbs/05_backends.ipynb #5449f82e
+@patch
+def _logits(self: LlamaCppBackend) -> np.ndarray:
+    return np.ctypeslib.as_array(self._lc.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
+
+@patch
+def _apply(self: LlamaCppBackend, grammar, cand: np.ndarray):
+    "Let the grammar set the logit of every candidate it refuses to -inf (in place)."
+    arr = self._lc.llama_token_data_array(data=cand.ctypes.data_as(self._lc.llama_token_data_p), size=len(cand),
+                                          selected=-1, sorted=False)
+    self._lc.llama_sampler_apply(grammar, self._lc.ctypes.byref(arr))
+
+@patch
+def _allowed(self: LlamaCppBackend, grammar, token: int, logit: float) -> bool:
+    "Does the grammar accept `token` next? (the grammar applied to that one candidate only)"
+    self._one['id'], self._one['logit'] = token, logit
+    self._apply(grammar, self._one)
+    return bool(np.isfinite(self._one['logit'][0]))
+
+@patch
+def _masked(self: LlamaCppBackend, grammar, logits: np.ndarray) -> np.ndarray:
+    "`logits` with every token the grammar refuses set to -inf (the grammar applied to the whole vocabulary)."
+    self._all['logit'] = logits
+    self._apply(grammar, self._all)
+    return self._all['logit'].copy()
+
+# %% ../nbs/05_backends.ipynb #6353e971
+@patch
+def decode(self: LlamaCppBackend, grammar, max_tokens: int, temperature: float, rng) -> tuple[list[int], str]:
+    "Generate after the evaluated prompt: (tokens, finish reason). The grammar is asked about the chosen token only."
+    out, lc = [], self._lc
+    if grammar is not None: lc.llama_sampler_reset(grammar)
+    for _ in range(max_tokens):
+        logits = self._logits()
+        tok = self._pick(logits, temperature, rng)
+        if grammar is not None:
+            if not self._allowed(grammar, tok, float(logits[tok])):
+                masked = self._masked(grammar, logits)
+                if not np.isfinite(masked).any(): return out, 'stop'     # the grammar allows nothing: give up
+                tok = self._pick(masked, temperature, rng)
+            lc.llama_sampler_accept(grammar, tok)
+        if lc.llama_vocab_is_eog(self._vocab, tok): return out, 'stop'
+        out.append(tok)
+        if self.llm.n_tokens >= self.context_window: return out, 'length'
+        self.llm.eval([tok])
+    return out, 'length'
+
 # %% ../nbs/05_backends.ipynb #0732b363
+# long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below
 class OpenAIBackend(Backend):
     """An OpenAI-compatible server (vLLM, llama.cpp, OpenAI...). JSON schemas are sent as `response_format`:
     `json_dialect='json_schema'` (vLLM, OpenAI) or `'json_object'` (llama.cpp servers)."""
@@ -550,41 +581,6 @@ class OpenAIBackend(Backend):
 
     def config(self) -> dict: return {**super().config(), 'base_url': self.base_url}
 
-    @property
-    def _session(self):
-        "This thread's HTTP session (`requests.Session` is not documented as thread-safe)."
-        s = getattr(self._local, 'session', None)
-        if s is None:
-            import requests
-            s = self._local.session = requests.Session(); s.headers.update(self._headers)
-        return s
-
-    def _request(self, method: str, path: str, payload: dict | None = None, url: str | None = None) -> dict:
-        import requests
-        url = url or self.base_url + path
-        for attempt in range(self.retries + 1):
-            try:
-                with self._slots: r = self._session.request(method, url, json=payload, timeout=self.timeout)
-            except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as e:
-                raise BackendError(f"{url!r} is not a server URL ({e}): use 'openai:http://HOST:PORT/v1'") from None
-            except (requests.ConnectionError, requests.Timeout) as e:
-                if attempt == self.retries:
-                    raise BackendUnavailable(f"Could not reach {url} after {self.retries + 1} attempts ({type(e).__name__}). "
-                                             "Is the server running and is the URL right (it should end in /v1)?") from e
-                time.sleep(min(2 ** attempt, 10)); continue
-            busy = r.status_code >= 500 or r.status_code == 429
-            if busy and attempt < self.retries: time.sleep(min(2 ** attempt, 10)); continue
-            if busy: raise BackendUnavailable(f"{method} {url} returned {r.status_code} after {self.retries + 1} attempts "
-                                              f"(server error or overloaded): {r.text[:300]}")
-            if not r.ok: raise BackendError(f"{method} {url} returned {r.status_code}: {r.text[:500]} (is the URL right? it should end in /v1)")
-            try: return r.json()
-            except ValueError: raise BackendError(f"{method} {url} did not answer JSON ({r.text[:100]!r}): is this an "
-                                                  "OpenAI-compatible server (the URL should end in /v1)?") from None
-
-    def response_format(self, schema: dict) -> dict:
-        if self.json_dialect == 'json_object': return {'type': 'json_object', 'schema': schema}
-        return {'type': 'json_schema', 'json_schema': {'name': 'answer', 'schema': schema, 'strict': True}}
-
     def count_tokens(self, messages, style: ChatStyle = DEFAULT_STYLE) -> int:
         "The server's count where it has a tokenize endpoint (the server renders the chat), else an estimate."
         msgs, root = check_messages(messages), self.base_url.removesuffix('/v1')
@@ -598,24 +594,65 @@ class OpenAIBackend(Backend):
         self._tokenize = 'estimate'
         return sum(len(m['content']) // 3 + 5 for m in msgs) + 3   # rough: ~3 characters a token
 
-    def _one(self, messages, schema, max_tokens, temperature, seed, style=DEFAULT_STYLE) -> Generation:
-        msgs = check_messages(messages)
-        body = {'model': self.model_id, 'messages': msgs, 'max_tokens': max_tokens, 'temperature': temperature}
-        if not style.generation_prompt: body['add_generation_prompt'] = False   # vLLM's chat extension; others ignore it
-        if seed is not None: body['seed'] = seed
-        if schema is not None: body['response_format'] = self.response_format(schema)
-        t0 = time.perf_counter()
-        r = self._request('POST', '/chat/completions', body)
-        c, u = r['choices'][0], r.get('usage') or {}
-        return Generation(c['message'].get('content') or '', 'length' if c.get('finish_reason') == 'length' else 'stop',
-                          u.get('prompt_tokens', 0), u.get('completion_tokens', 0), time.perf_counter() - t0)
-
     def generate(self, batch, schema=None, *, max_tokens=512, temperature=0.0, seed=None, style=DEFAULT_STYLE) -> list[Generation]:
         "Requests go out concurrently (the server batches them and reuses its prefix cache); item `i` uses seed `seed + i`."
         from concurrent.futures import ThreadPoolExecutor
         args = [(m, schema, max_tokens, temperature, None if seed is None else seed + i, style) for i, m in enumerate(batch)]
         if len(args) == 1 or self.concurrency <= 1: return [self._one(*a) for a in args]
         with ThreadPoolExecutor(min(self.concurrency, len(args))) as pool: return list(pool.map(lambda a: self._one(*a), args))
+
+# %% ../nbs/05_backends.ipynb #14abd157
+@patch(as_prop=True)
+def _session(self: OpenAIBackend):
+    "This thread's HTTP session (`requests.Session` is not documented as thread-safe)."
+    s = getattr(self._local, 'session', None)
+    if s is None:
+        import requests
+        s = self._local.session = requests.Session(); s.headers.update(self._headers)
+    return s
+
+@patch
+def _request(self: OpenAIBackend, method: str, path: str, payload: dict | None = None, url: str | None = None) -> dict:
+    import requests
+    url = url or self.base_url + path
+    for attempt in range(self.retries + 1):
+        try:
+            with self._slots: r = self._session.request(method, url, json=payload, timeout=self.timeout)
+        except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as e:
+            raise BackendError(f"{url!r} is not a server URL ({e}): use 'openai:http://HOST:PORT/v1'") from None
+        except (requests.ConnectionError, requests.Timeout) as e:
+            if attempt == self.retries:
+                raise BackendUnavailable(f"Could not reach {url} after {self.retries + 1} attempts ({type(e).__name__}). "
+                                         "Is the server running and is the URL right (it should end in /v1)?") from e
+            time.sleep(min(2 ** attempt, 10)); continue
+        busy = r.status_code >= 500 or r.status_code == 429
+        if busy and attempt < self.retries: time.sleep(min(2 ** attempt, 10)); continue
+        if busy: raise BackendUnavailable(f"{method} {url} returned {r.status_code} after {self.retries + 1} attempts "
+                                          f"(server error or overloaded): {r.text[:300]}")
+        if not r.ok: raise BackendError(f"{method} {url} returned {r.status_code}: {r.text[:500]} (is the URL right? it should end in /v1)")
+        try: return r.json()
+        except ValueError: raise BackendError(f"{method} {url} did not answer JSON ({r.text[:100]!r}): is this an "
+                                              "OpenAI-compatible server (the URL should end in /v1)?") from None
+
+# %% ../nbs/05_backends.ipynb #a164b8c5
+@patch
+def response_format(self: OpenAIBackend, schema: dict) -> dict:
+    if self.json_dialect == 'json_object': return {'type': 'json_object', 'schema': schema}
+    return {'type': 'json_schema', 'json_schema': {'name': 'answer', 'schema': schema, 'strict': True}}
+
+# %% ../nbs/05_backends.ipynb #1af03a32
+@patch
+def _one(self: OpenAIBackend, messages, schema, max_tokens, temperature, seed, style=DEFAULT_STYLE) -> Generation:
+    msgs = check_messages(messages)
+    body = {'model': self.model_id, 'messages': msgs, 'max_tokens': max_tokens, 'temperature': temperature}
+    if not style.generation_prompt: body['add_generation_prompt'] = False   # vLLM's chat extension; others ignore it
+    if seed is not None: body['seed'] = seed
+    if schema is not None: body['response_format'] = self.response_format(schema)
+    t0 = time.perf_counter()
+    r = self._request('POST', '/chat/completions', body)
+    c, u = r['choices'][0], r.get('usage') or {}
+    return Generation(c['message'].get('content') or '', 'length' if c.get('finish_reason') == 'length' else 'stop',
+                      u.get('prompt_tokens', 0), u.get('completion_tokens', 0), time.perf_counter() - t0)
 
 # %% ../nbs/05_backends.ipynb #129a2ff9
 OPENAI_SPEC_OPTIONS = {'model': str, 'json_dialect': str, 'concurrency': int, 'context_window': int, 'timeout': float,

@@ -16,6 +16,7 @@ from .benchmark import has_split, load_benchmark, load_definitions
 from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, TransientError, letters, register, target_key
 from .prompts import (PROMPT_VERSION, choice_schema, definitions_config, get_protocol, paper_choice_user, paper_orders,
                                          prompt_aligned_messages, unaligned_messages)
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['tiny_tokenizer', 'tiny_reward_model', 'RewardModelMethod', 'tiny_kaleido', 'fill_template', 'KaleidoMethod',
@@ -73,37 +74,6 @@ class RewardModelMethod(ChoiceMethod):
 
     def config(self): return {'name': self.name, 'model': self.model_id, 'max_length': self.max_length}
 
-    def load(self):
-        "Load the reward model and its tokenizer (once)."
-        if self._model is None:
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-            device, dtype = _device_dtype(self.device, self.dtype)
-            tok = from_pretrained_offline(AutoTokenizer, self.model_id)
-            if not tok.chat_template:
-                raise ValueError(f"reward model {self.model_id!r} has no chat template: give its tokenizer one (tokenizer.chat_template)")
-            model = from_pretrained_offline(AutoModelForSequenceClassification, self.model_id, dtype=dtype).to(device).eval()
-            if model.config.num_labels != 1:
-                raise ValueError(f"{self.model_id!r} has {model.config.num_labels} labels; a reward model has 1")
-            self._model, self._tok = model, tok
-        return self._model, self._tok
-
-    def text(self, question: str, response: str) -> str:
-        "The (question, response) pair rendered with the model's chat template."
-        _, tok = self.load()
-        return tok.apply_chat_template([{'role': 'user', 'content': question}, {'role': 'assistant', 'content': response}], tokenize=False)
-
-    def rewards(self, question: str, responses: Sequence[str]) -> list[float]:
-        "The reward of each response to `question`."
-        import torch
-        model, tok = self.load()
-        out = []
-        with torch.inference_mode():
-            for r in responses:
-                enc = tok(self.text(question, r), add_special_tokens=False, return_tensors='pt',
-                          truncation=self.max_length is not None, max_length=self.max_length).to(model.device)
-                out.append(float(model(**enc).logits[0, 0].float()))
-        return out
-
     def choose(self, scenario):
         import torch
         try: rw = self.rewards(scenario.prompt, scenario.responses)
@@ -114,6 +84,43 @@ class RewardModelMethod(ChoiceMethod):
         if not np.all(np.isfinite(rw)): return {'choice': -1, 'rewards': [x if np.isfinite(x) else None for x in rw], 'failed': True}
         return {'choice': int(np.argmax(rw)), 'rewards': rw, 'failed': False}
 
+# %% ../nbs/11_baselines.ipynb #ce4a7122
+@patch
+def load(self: RewardModelMethod):
+    "Load the reward model and its tokenizer (once)."
+    if self._model is None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        device, dtype = _device_dtype(self.device, self.dtype)
+        tok = from_pretrained_offline(AutoTokenizer, self.model_id)
+        if not tok.chat_template:
+            raise ValueError(f"reward model {self.model_id!r} has no chat template: give its tokenizer one (tokenizer.chat_template)")
+        model = from_pretrained_offline(AutoModelForSequenceClassification, self.model_id, dtype=dtype).to(device).eval()
+        if model.config.num_labels != 1:
+            raise ValueError(f"{self.model_id!r} has {model.config.num_labels} labels; a reward model has 1")
+        self._model, self._tok = model, tok
+    return self._model, self._tok
+
+# %% ../nbs/11_baselines.ipynb #9ffb2658
+@patch
+def text(self: RewardModelMethod, question: str, response: str) -> str:
+    "The (question, response) pair rendered with the model's chat template."
+    _, tok = self.load()
+    return tok.apply_chat_template([{'role': 'user', 'content': question}, {'role': 'assistant', 'content': response}], tokenize=False)
+
+@patch
+def rewards(self: RewardModelMethod, question: str, responses: Sequence[str]) -> list[float]:
+    "The reward of each response to `question`."
+    import torch
+    model, tok = self.load()
+    out = []
+    with torch.inference_mode():
+        for r in responses:
+            enc = tok(self.text(question, r), add_special_tokens=False, return_tensors='pt',
+                      truncation=self.max_length is not None, max_length=self.max_length).to(model.device)
+            out.append(float(model(**enc).logits[0, 0].float()))
+    return out
+
+# %% ../nbs/11_baselines.ipynb #9a58001a
 @register('reward-model')
 def _reward_model(model: str | None = None, device=None, dtype=None, max_length=None, **_):
     return RewardModelMethod(model or 'Ray2333/GRM-Llama3.2-3B-rewardmodel-ft', device=device, dtype=dtype, max_length=max_length)
@@ -160,46 +167,52 @@ class KaleidoMethod(AttributeScoresMethod):
         return {'name': self.name, 'model': self.model_id, 'attributes': list(self.attributes), 'vrd': self.vrd,
                 'descriptions': self.descriptions}
 
-    def load(self):
-        "Load the model, its tokenizer, the valence template and the token ids of the three valence labels (once)."
-        if self._model is None:
-            from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
-            device, dtype = _device_dtype(self.device, self.dtype)
-            tsp = getattr(from_pretrained_offline(AutoConfig, self.model_id), 'task_specific_params', None) or {}
-            if 'valence' not in tsp or not {'template', 'args'} <= set(tsp['valence']):
-                raise ValueError(f"{self.model_id!r} is not a Kaleido checkpoint: its config.task_specific_params has no "
-                                 f"'valence' template (found keys {sorted(tsp)})")
-            self.template = tsp['valence']
-            tok = from_pretrained_offline(AutoTokenizer, self.model_id)
-            model = from_pretrained_offline(AutoModelForSeq2SeqLM, self.model_id, dtype=dtype).to(device).eval()
-            self.token_ids = [tok(t).input_ids[0] for t in self.VALENCE_TOKENS]
-            self._model, self._tok = model, tok
-        return self._model, self._tok
-
-    def prompt(self, action: str, attribute: str) -> str:
-        "The valence prompt for `action` and `attribute`."
-        self.load()
-        return fill_template(self.template, action, self.vrd, self.descriptions.get(attribute, attribute))
-
-    def valence(self, actions: Sequence[str], attribute: str) -> np.ndarray:
-        "(N, 3) probabilities of supports / opposes / either for each action."
-        import torch
-        model, tok = self.load()
-        out = []
-        with torch.inference_mode():
-            for b in range(0, len(actions), self.batch_size):
-                enc = tok([self.prompt(a, attribute) for a in actions[b:b + self.batch_size]], return_tensors='pt', padding=True).to(model.device)
-                start = model.config.decoder_start_token_id
-                dec = torch.full((enc.input_ids.shape[0], 2), start, dtype=torch.long, device=model.device)
-                logits = model(**enc, decoder_input_ids=dec).logits[:, -1, :].float()
-                p = torch.softmax(logits, -1)[:, self.token_ids]
-                out.append((p / p.sum(-1, keepdim=True)).cpu().numpy())
-        return np.concatenate(out).astype(float)
-
     def score(self, scenario, attribute):
         v = self.valence([f"{scenario.prompt} {r}" for r in scenario.responses], attribute)
         return {'scores': (v[:, 0] + 0.5 * v[:, 2]).tolist(), 'valence': v.tolist(), 'failed': False}
 
+# %% ../nbs/11_baselines.ipynb #f132ca6d
+@patch
+def load(self: KaleidoMethod):
+    "Load the model, its tokenizer, the valence template and the token ids of the three valence labels (once)."
+    if self._model is None:
+        from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+        device, dtype = _device_dtype(self.device, self.dtype)
+        tsp = getattr(from_pretrained_offline(AutoConfig, self.model_id), 'task_specific_params', None) or {}
+        if 'valence' not in tsp or not {'template', 'args'} <= set(tsp['valence']):
+            raise ValueError(f"{self.model_id!r} is not a Kaleido checkpoint: its config.task_specific_params has no "
+                             f"'valence' template (found keys {sorted(tsp)})")
+        self.template = tsp['valence']
+        tok = from_pretrained_offline(AutoTokenizer, self.model_id)
+        model = from_pretrained_offline(AutoModelForSeq2SeqLM, self.model_id, dtype=dtype).to(device).eval()
+        self.token_ids = [tok(t).input_ids[0] for t in self.VALENCE_TOKENS]
+        self._model, self._tok = model, tok
+    return self._model, self._tok
+
+# %% ../nbs/11_baselines.ipynb #4236c9ac
+@patch
+def prompt(self: KaleidoMethod, action: str, attribute: str) -> str:
+    "The valence prompt for `action` and `attribute`."
+    self.load()
+    return fill_template(self.template, action, self.vrd, self.descriptions.get(attribute, attribute))
+
+@patch
+def valence(self: KaleidoMethod, actions: Sequence[str], attribute: str) -> np.ndarray:
+    "(N, 3) probabilities of supports / opposes / either for each action."
+    import torch
+    model, tok = self.load()
+    out = []
+    with torch.inference_mode():
+        for b in range(0, len(actions), self.batch_size):
+            enc = tok([self.prompt(a, attribute) for a in actions[b:b + self.batch_size]], return_tensors='pt', padding=True).to(model.device)
+            start = model.config.decoder_start_token_id
+            dec = torch.full((enc.input_ids.shape[0], 2), start, dtype=torch.long, device=model.device)
+            logits = model(**enc, decoder_input_ids=dec).logits[:, -1, :].float()
+            p = torch.softmax(logits, -1)[:, self.token_ids]
+            out.append((p / p.sum(-1, keepdim=True)).cpu().numpy())
+    return np.concatenate(out).astype(float)
+
+# %% ../nbs/11_baselines.ipynb #7379daed
 @register('kaleido')
 def _kaleido(attributes=None, dataset: str = 'helpsteer2', model: str | None = None, device=None, dtype=None, definitions=None, **_):
     from steerable_pluralism.benchmark import load_definitions
@@ -243,6 +256,7 @@ def _seed_for(seed: int, *parts: str) -> np.random.Generator:
     h = hashlib.sha1('\x1f'.join(map(str, parts)).encode()).digest()
     return np.random.default_rng([int(seed), int.from_bytes(h[:8], 'little')])
 
+# %% ../nbs/11_baselines.ipynb #72e3d796
 class LLMChoice:
     "Shared plumbing of the LLM choice baselines: decoding, voting, context budget, records."
     def _setup(self, backend, samples: int = 1, temperature: float | None = None, seed: int = 0,
@@ -256,53 +270,63 @@ class LLMChoice:
         self.temperature = float(temperature) if temperature is not None else (0.0 if samples == 1 else 0.7)
         self._paper_orders: dict = {}
 
-    def _llm_config(self) -> dict:
-        return {'backend': self.backend.config(), 'prompt_version': PROMPT_VERSION, 'samples': self.samples,
-                'temperature': self.temperature, 'seed': self.seed, 'max_tokens': self.max_tokens,
-                'max_reasoning_chars': self.max_reasoning_chars, 'protocol': self.protocol.config()}
+# %% ../nbs/11_baselines.ipynb #ac63b248
+@patch
+def _llm_config(self: LLMChoice) -> dict:
+    return {'backend': self.backend.config(), 'prompt_version': PROMPT_VERSION, 'samples': self.samples,
+            'temperature': self.temperature, 'seed': self.seed, 'max_tokens': self.max_tokens,
+            'max_reasoning_chars': self.max_reasoning_chars, 'protocol': self.protocol.config()}
 
-    def prepare(self, benchmark: Benchmark):
-        "Replay the response orders the authors' code draws over `benchmark` (paper protocol): one per scenario and sample."
-        if self.protocol.order == 'paper':   # the first benchmark a scenario is prepared with fixes its orders
-            for sid, os_ in zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)): self._paper_orders.setdefault(sid, os_)
-        if getattr(self, 'k', 0):
-            self.example_index().add_queries(benchmark)   # shipped/cached query vectors (cosine; BERTScore scores at choice time)
-        return self
+@patch
+def prepare(self: LLMChoice, benchmark: Benchmark):
+    "Replay the response orders the authors' code draws over `benchmark` (paper protocol): one per scenario and sample."
+    if self.protocol.order == 'paper':   # the first benchmark a scenario is prepared with fixes its orders
+        for sid, os_ in zip(benchmark.ids, paper_orders([s.n for s in benchmark], self.samples)): self._paper_orders.setdefault(sid, os_)
+    if getattr(self, 'k', 0):
+        self.example_index().add_queries(benchmark)   # shipped/cached query vectors (cosine; BERTScore scores at choice time)
+    return self
 
-    def _orders(self, scenario: Scenario, salt: str = '') -> list[list[int]]:
-        if self.protocol.order == 'paper':   # not prepared: as if the scenario were the run's first
-            return self._paper_orders.get(scenario.id) or paper_orders([scenario.n], self.samples)[0]
-        if self.samples == 1: return [list(range(scenario.n))]
-        rng = _seed_for(self.seed, scenario.id, salt)
-        return [rng.permutation(scenario.n).tolist() for _ in range(self.samples)]
+# %% ../nbs/11_baselines.ipynb #ffaf785d
+@patch
+def _orders(self: LLMChoice, scenario: Scenario, salt: str = '') -> list[list[int]]:
+    if self.protocol.order == 'paper':   # not prepared: as if the scenario were the run's first
+        return self._paper_orders.get(scenario.id) or paper_orders([scenario.n], self.samples)[0]
+    if self.samples == 1: return [list(range(scenario.n))]
+    rng = _seed_for(self.seed, scenario.id, salt)
+    return [rng.permutation(scenario.n).tolist() for _ in range(self.samples)]
 
-    def _decide(self, scenario: Scenario, build, salt: str = '', **extra) -> dict:
-        "Sample answers to `build(order)` messages, map every vote back to the original responses, take the majority."
-        orders = self._orders(scenario, salt)
-        gens = self.backend.generate([build(o) for o in orders], choice_schema(scenario.n, self.max_reasoning_chars),
-                                     max_tokens=self.max_tokens, temperature=self.temperature,
-                                     seed=int(_seed_for(self.seed, scenario.id, salt).integers(2**31)), style=self.protocol.chat)
-        samples = []
-        for o, g in zip(orders, gens):
-            li, why = parse_choice(g.text, scenario.n)
-            samples.append({'order': o, 'choice': None if li is None else o[li], 'reasoning': why,
-                            'finish_reason': g.finish_reason, **({'text': g.text} if li is None else {})})
-        votes = [s['choice'] for s in samples]
-        choice = majority_vote(votes)
-        reasoning = next((s['reasoning'] for s in samples if s['choice'] == choice), None) if choice is not None else None
-        return {'choice': -1 if choice is None else int(choice), 'failed': choice is None, 'reasoning': reasoning,
-                'votes': {str(c): n for c, n in Counter(v for v in votes if v is not None).items()},
-                'failed_samples': sum(v is None for v in votes), 'samples': samples,
-                'prompt_tokens': sum(g.prompt_tokens for g in gens), 'completion_tokens': sum(g.completion_tokens for g in gens), **extra}
+# %% ../nbs/11_baselines.ipynb #2d7b6cf0
+@patch
+def _decide(self: LLMChoice, scenario: Scenario, build, salt: str = '', **extra) -> dict:
+    "Sample answers to `build(order)` messages, map every vote back to the original responses, take the majority."
+    orders = self._orders(scenario, salt)
+    gens = self.backend.generate([build(o) for o in orders], choice_schema(scenario.n, self.max_reasoning_chars),
+                                 max_tokens=self.max_tokens, temperature=self.temperature,
+                                 seed=int(_seed_for(self.seed, scenario.id, salt).integers(2**31)), style=self.protocol.chat)
+    samples = []
+    for o, g in zip(orders, gens):
+        li, why = parse_choice(g.text, scenario.n)
+        samples.append({'order': o, 'choice': None if li is None else o[li], 'reasoning': why,
+                        'finish_reason': g.finish_reason, **({'text': g.text} if li is None else {})})
+    votes = [s['choice'] for s in samples]
+    choice = majority_vote(votes)
+    reasoning = next((s['reasoning'] for s in samples if s['choice'] == choice), None) if choice is not None else None
+    return {'choice': -1 if choice is None else int(choice), 'failed': choice is None, 'reasoning': reasoning,
+            'votes': {str(c): n for c, n in Counter(v for v in votes if v is not None).items()},
+            'failed_samples': sum(v is None for v in votes), 'samples': samples,
+            'prompt_tokens': sum(g.prompt_tokens for g in gens), 'completion_tokens': sum(g.completion_tokens for g in gens), **extra}
 
-    def _fits(self, messages) -> bool:
-        return self.backend.count_tokens(messages, self.protocol.chat) + self.max_tokens <= self.backend.context_window
+# %% ../nbs/11_baselines.ipynb #4ec158cb
+@patch
+def _fits(self: LLMChoice, messages) -> bool:
+    return self.backend.count_tokens(messages, self.protocol.chat) + self.max_tokens <= self.backend.context_window
 
-    def _too_long(self, scenario, messages) -> dict:
-        n = self.backend.count_tokens(messages, self.protocol.chat)
-        return {'choice': -1, 'failed': True, 'reasoning': None, 'samples': [],
-                'error': f"prompt of scenario {scenario.id} has {n} tokens; with max_tokens={self.max_tokens} it exceeds "
-                         f"the context window of {self.backend.model_id} ({self.backend.context_window})"}
+@patch
+def _too_long(self: LLMChoice, scenario, messages) -> dict:
+    n = self.backend.count_tokens(messages, self.protocol.chat)
+    return {'choice': -1, 'failed': True, 'reasoning': None, 'samples': [],
+            'error': f"prompt of scenario {scenario.id} has {n} tokens; with max_tokens={self.max_tokens} it exceeds "
+                     f"the context window of {self.backend.model_id} ({self.backend.context_window})"}
 
 # %% ../nbs/11_baselines.ipynb #77e4cdd0
 class UnalignedMethod(LLMChoice, ChoiceMethod):
@@ -331,6 +355,7 @@ def choice_prompt_text(question: str, shown: Sequence[str], attribute: str | Non
     "The text BERTScore compares for the choice baselines (the authors' `baseline_prompt`, whatever the protocol's wording)."
     return paper_choice_user(question, shown)
 
+# %% ../nbs/11_baselines.ipynb #a13dc2a4
 class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
     "Target-dependent baseline: the target in words in the system prompt; zero-shot or with `k` oracle-answered examples."
     def __init__(self, backend, dataset: str = 'helpsteer2', k: int = 0, train: Benchmark | None = None, samples: int = 1,
@@ -352,29 +377,6 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
             train = load_benchmark(dataset, 'train')
         self.train, self._index = train, None
 
-    def config(self):
-        return {'name': self.name, 'dataset': self.dataset, 'k': self.k, **self._llm_config(),
-                **({'train': self.train.data_hash} if self.k else {}),
-                **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {}),
-                **definitions_config(self.definitions, self.definitions.names)}
-
-    def example_index(self):
-        "The index of train scenarios the examples come from (built once, on first use)."
-        if self._index is None:
-            from steerable_pluralism.retrieval import example_index
-            self._index = example_index(self.train, self.embedder, similarity=self.similarity, bertscore_model=self.bertscore_model,
-                                        bertscore_layers=self.bertscore_layers, prompt_text=choice_prompt_text)
-        return self._index
-
-    def examples(self, scenario: Scenario, order=None) -> list[Scenario]:
-        "The `k` train scenarios most similar to `scenario` (shown in `order`), most similar first (none when zero-shot); ties as the protocol sorts them."
-        if not self.k: return []
-        return self.example_index().nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
-
-    def messages(self, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
-        return prompt_aligned_messages(scenario, target, self.definitions, examples=examples, order=order,
-                                       max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
-
     def choose(self, scenario, target):
         ex = self.examples(scenario, order=self._orders(scenario, target_key(target))[0])   # the order BERTScore compares
         while ex and not self._fits(self.messages(scenario, target, ex)): ex = ex[:-1]
@@ -382,6 +384,36 @@ class PromptAlignedMethod(LLMChoice, TargetChoiceMethod):
         return self._decide(scenario, lambda o: self.messages(scenario, target, ex, order=o), salt=target_key(target),
                             examples=[e.id for e in ex], dropped_examples=self.k - len(ex))
 
+# %% ../nbs/11_baselines.ipynb #35edf973
+@patch
+def config(self: PromptAlignedMethod):
+    return {'name': self.name, 'dataset': self.dataset, 'k': self.k, **self._llm_config(),
+            **({'train': self.train.data_hash} if self.k else {}),
+            **({'retrieval': self._retrieval} if self.k and self.similarity != 'cosine' else {}),
+            **definitions_config(self.definitions, self.definitions.names)}
+
+@patch
+def example_index(self: PromptAlignedMethod):
+    "The index of train scenarios the examples come from (built once, on first use)."
+    if self._index is None:
+        from steerable_pluralism.retrieval import example_index
+        self._index = example_index(self.train, self.embedder, similarity=self.similarity, bertscore_model=self.bertscore_model,
+                                    bertscore_layers=self.bertscore_layers, prompt_text=choice_prompt_text)
+    return self._index
+
+# %% ../nbs/11_baselines.ipynb #b6b581f9
+@patch
+def examples(self: PromptAlignedMethod, scenario: Scenario, order=None) -> list[Scenario]:
+    "The `k` train scenarios most similar to `scenario` (shown in `order`), most similar first (none when zero-shot); ties as the protocol sorts them."
+    if not self.k: return []
+    return self.example_index().nearest(scenario, self.k, ties='last' if self.protocol.selection == 'levels' else 'first', order=order)
+
+@patch
+def messages(self: PromptAlignedMethod, scenario: Scenario, target: Mapping[str, float], examples=(), order=None) -> list[dict]:
+    return prompt_aligned_messages(scenario, target, self.definitions, examples=examples, order=order,
+                                   max_reasoning_chars=self.max_reasoning_chars, protocol=self.protocol)
+
+# %% ../nbs/11_baselines.ipynb #9bc5e514
 @register('prompt-aligned')
 def _prompt_aligned(backend=None, dataset: str = 'helpsteer2', samples: int = 1, temperature=None, seed: int = 0,
                     max_tokens=None, protocol=None, definitions=None, **_):

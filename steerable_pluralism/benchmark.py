@@ -85,6 +85,7 @@ def _text(v, where, key, a=None) -> str:
     except (KeyError, IndexError, ValueError): _fail(where, f"{key!r} text {v!r} may only use {{a}} (the attribute's name); write other braces as {{{{ }}}}")
     return v
 
+# %% ../nbs/00_benchmark.ipynb #2f8b5f06
 def _phrases(v, levels, where) -> dict[float, str]:
     if not isinstance(v, Mapping): _fail(where, f"'level_phrases' must map each level to a phrase, e.g. {{\"1\": \"strongly demonstrates {{a}}\"}}; got {v!r}")
     out = {}
@@ -98,6 +99,7 @@ def _phrases(v, levels, where) -> dict[float, str]:
     if missing: _fail(where, f"'level_phrases' gives no phrase for the levels {missing}: give one for every level {list(levels)}")
     return out
 
+# %% ../nbs/00_benchmark.ipynb #dd33f0ee
 def _attribute(name, spec, levels, scale, phrases, where) -> Attribute:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name == 'choice':
         _fail(where, f"attribute name {name!r} is not usable: start with a letter, then letters, digits, '_' or '-' "
@@ -136,36 +138,43 @@ class AttributeDefinitions:
             if a.name == name: return a
         raise BenchmarkError(f"attribute {name!r} is not defined by {self.source or self.name}: it defines {list(self.names)}")
 
-    def subset(self, names: Sequence[str]) -> 'AttributeDefinitions':
-        "The definitions of `names` only (in this set's order)."
-        for n in names: self[n]
-        return AttributeDefinitions(self.name, tuple(a for a in self.attributes if a.name in set(names)), self.levels,
-                                    self.neutral, self.source)
+# %% ../nbs/00_benchmark.ipynb #3f8a5573
+@patch
+def subset(self: AttributeDefinitions, names: Sequence[str]) -> 'AttributeDefinitions':
+    "The definitions of `names` only (in this set's order)."
+    for n in names: self[n]
+    return AttributeDefinitions(self.name, tuple(a for a in self.attributes if a.name in set(names)), self.levels,
+                                self.neutral, self.source)
 
-    def fingerprint(self, names: Sequence[str] | None = None) -> str:
-        "A hash of everything the prompts take from these definitions (of `names`, default all)."
-        chosen = [self[n] for n in names] if names is not None else list(self.attributes)
-        blob = json.dumps([self.levels, self.neutral, [dataclasses.astuple(a) for a in chosen]])
-        return hashlib.sha1(blob.encode()).hexdigest()[:10]
+# %% ../nbs/00_benchmark.ipynb #d860cec9
+@patch
+def fingerprint(self: AttributeDefinitions, names: Sequence[str] | None = None) -> str:
+    "A hash of everything the prompts take from these definitions (of `names`, default all)."
+    chosen = [self[n] for n in names] if names is not None else list(self.attributes)
+    blob = json.dumps([self.levels, self.neutral, [dataclasses.astuple(a) for a in chosen]])
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
 
-    def to_dict(self) -> dict:
-        "The JSON form (`from_dict` reads it back); a scale or phrases shared by every attribute are written once."
-        scales, phrases = {a.scale for a in self}, {a.phrases for a in self}
-        d = {'name': self.name, 'levels': list(self.levels), 'neutral': self.neutral}
-        if len(scales) == 1: d['scale'] = next(iter(scales))
-        if len(phrases) == 1: d['level_phrases'] = {_level_key(l): t for l, t in next(iter(phrases))}
-        d['attributes'] = {}
-        for a in self:
-            e = {'definition': a.definition, **({'description': a.description} if a.description != a.definition else {})}
-            if len(scales) > 1: e['scale'] = a.scale
-            if len(phrases) > 1: e['level_phrases'] = {_level_key(l): t for l, t in a.phrases}
-            d['attributes'][a.name] = e
-        return d
+# %% ../nbs/00_benchmark.ipynb #67869194
+@patch
+def to_dict(self: AttributeDefinitions) -> dict:
+    "The JSON form (`from_dict` reads it back); a scale or phrases shared by every attribute are written once."
+    scales, phrases = {a.scale for a in self}, {a.phrases for a in self}
+    d = {'name': self.name, 'levels': list(self.levels), 'neutral': self.neutral}
+    if len(scales) == 1: d['scale'] = next(iter(scales))
+    if len(phrases) == 1: d['level_phrases'] = {_level_key(l): t for l, t in next(iter(phrases))}
+    d['attributes'] = {}
+    for a in self:
+        e = {'definition': a.definition, **({'description': a.description} if a.description != a.definition else {})}
+        if len(scales) > 1: e['scale'] = a.scale
+        if len(phrases) > 1: e['level_phrases'] = {_level_key(l): t for l, t in a.phrases}
+        d['attributes'][a.name] = e
+    return d
 
-    def to_json(self, path):
-        "Write the definitions as a JSON file (e.g. the sidecar `my.attributes.json` of `my.json`)."
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + '\n')
+@patch
+def to_json(self: AttributeDefinitions, path):
+    "Write the definitions as a JSON file (e.g. the sidecar `my.attributes.json` of `my.json`)."
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + '\n')
 
 # %% ../nbs/00_benchmark.ipynb #2a49b7f0
 BENCHMARK_KEYS = ('scenarios', 'eval', 'train')
@@ -263,6 +272,7 @@ class Scenario:
         return np.array([[float(l.get(a, np.nan)) for a in attributes] for l in self.labels])
 
 # %% ../nbs/00_benchmark.ipynb #42e96fa2
+# long: dataclass fields, __post_init__, the dunders and the classmethods (from_records, from_json) stay in the class body; the rest is patched below
 @dataclass
 class Benchmark:
     "A split of a steerable benchmark: scenarios over `attributes`, labels taking values in `levels`."
@@ -303,54 +313,6 @@ class Benchmark:
     @property
     def max_responses(self) -> int: return max(s.n for s in self.scenarios)
 
-    def labels_array(self) -> np.ndarray:
-        "True labels, shape (n_scenarios, max_responses, n_attributes), NaN in padded response slots."
-        if 'labels' not in self._cache:
-            arr = np.full((len(self), self.max_responses, len(self.attributes)), np.nan)
-            for i, s in enumerate(self.scenarios): arr[i, :s.n] = s.label_matrix(self.attributes)
-            arr.setflags(write=False)
-            self._cache['labels'] = arr
-        return self._cache['labels']
-
-    def mask(self) -> np.ndarray:
-        "Which response slots are real, shape (n_scenarios, max_responses)."
-        if 'mask' not in self._cache:
-            m = np.zeros((len(self), self.max_responses), bool)
-            for i, s in enumerate(self.scenarios): m[i, :s.n] = True
-            m.setflags(write=False)
-            self._cache['mask'] = m
-        return self._cache['mask']
-
-    def subset(self, n: int | None = None, ids: Iterable[str] | None = None) -> 'Benchmark':
-        "The first `n` scenarios, or the scenarios with the given `ids` (in that order)."
-        scen = [self[i] for i in ids] if ids is not None else self.scenarios[:n]
-        return Benchmark(self.name, self.split, self.attributes, self.levels, scen, self.definitions, self.source)
-
-    @property
-    def data_hash(self) -> str:
-        "A hash of the content (ids and labels): keys caches such as embeddings."
-        if 'hash' not in self._cache:
-            blob = json.dumps([self.attributes, [(s.id, s.labels) for s in self.scenarios]], sort_keys=True)
-            self._cache['hash'] = hashlib.sha1(blob.encode()).hexdigest()[:16]
-        return self._cache['hash']
-
-    def to_records(self) -> list[dict]:
-        "The upstream JSON layout: a list of {prompt, responses, labels[, reasonings]}."
-        recs = []
-        for s in self.scenarios:
-            r = {'prompt': s.prompt, 'responses': list(s.responses), 'labels': [dict(l) for l in s.labels]}
-            if s.reasonings is not None: r['reasonings'] = [dict(x) for x in s.reasonings]
-            recs.append(r)
-        return recs
-
-    def to_json(self, path):
-        "Write the benchmark in the upstream JSON layout (a list); custom definitions go beside it as `<stem>.attributes.json`."
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_records(), ensure_ascii=False, indent=1))
-        d = self.definitions
-        if d is not None and not (d.name in DATASETS and d == builtin_definitions(d.name)):
-            d.to_json(Path(path).with_name(Path(path).name.removesuffix('.json') + '.attributes.json'))
-
     @classmethod
     def from_records(cls, records: list[dict], name: str, split: str, attributes=None, levels=None,
                      definitions: AttributeDefinitions | None = None, source: str = '') -> 'Benchmark':
@@ -376,6 +338,63 @@ class Benchmark:
     def from_json(cls, path, name: str, split: str, attributes=None, levels=None) -> 'Benchmark':
         "Load a benchmark file in the upstream JSON layout."
         return cls.from_records(_read_json(Path(path)), name, split, attributes, levels, source=str(path))
+
+# %% ../nbs/00_benchmark.ipynb #2875504c
+@patch
+def labels_array(self: Benchmark) -> np.ndarray:
+    "True labels, shape (n_scenarios, max_responses, n_attributes), NaN in padded response slots."
+    if 'labels' not in self._cache:
+        arr = np.full((len(self), self.max_responses, len(self.attributes)), np.nan)
+        for i, s in enumerate(self.scenarios): arr[i, :s.n] = s.label_matrix(self.attributes)
+        arr.setflags(write=False)
+        self._cache['labels'] = arr
+    return self._cache['labels']
+
+@patch
+def mask(self: Benchmark) -> np.ndarray:
+    "Which response slots are real, shape (n_scenarios, max_responses)."
+    if 'mask' not in self._cache:
+        m = np.zeros((len(self), self.max_responses), bool)
+        for i, s in enumerate(self.scenarios): m[i, :s.n] = True
+        m.setflags(write=False)
+        self._cache['mask'] = m
+    return self._cache['mask']
+
+# %% ../nbs/00_benchmark.ipynb #ec303ca9
+@patch
+def subset(self: Benchmark, n: int | None = None, ids: Iterable[str] | None = None) -> 'Benchmark':
+    "The first `n` scenarios, or the scenarios with the given `ids` (in that order)."
+    scen = [self[i] for i in ids] if ids is not None else self.scenarios[:n]
+    return Benchmark(self.name, self.split, self.attributes, self.levels, scen, self.definitions, self.source)
+
+# %% ../nbs/00_benchmark.ipynb #2ec71d0d
+@patch(as_prop=True)
+def data_hash(self: Benchmark) -> str:
+    "A hash of the content (ids and labels): keys caches such as embeddings."
+    if 'hash' not in self._cache:
+        blob = json.dumps([self.attributes, [(s.id, s.labels) for s in self.scenarios]], sort_keys=True)
+        self._cache['hash'] = hashlib.sha1(blob.encode()).hexdigest()[:16]
+    return self._cache['hash']
+
+# %% ../nbs/00_benchmark.ipynb #eeed1357
+@patch
+def to_records(self: Benchmark) -> list[dict]:
+    "The upstream JSON layout: a list of {prompt, responses, labels[, reasonings]}."
+    recs = []
+    for s in self.scenarios:
+        r = {'prompt': s.prompt, 'responses': list(s.responses), 'labels': [dict(l) for l in s.labels]}
+        if s.reasonings is not None: r['reasonings'] = [dict(x) for x in s.reasonings]
+        recs.append(r)
+    return recs
+
+@patch
+def to_json(self: Benchmark, path):
+    "Write the benchmark in the upstream JSON layout (a list); custom definitions go beside it as `<stem>.attributes.json`."
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(self.to_records(), ensure_ascii=False, indent=1))
+    d = self.definitions
+    if d is not None and not (d.name in DATASETS and d == builtin_definitions(d.name)):
+        d.to_json(Path(path).with_name(Path(path).name.removesuffix('.json') + '.attributes.json'))
 
 # %% ../nbs/00_benchmark.ipynb #aaeb0c47
 def _sidecar(path: Path, records) -> AttributeDefinitions:
@@ -438,6 +457,7 @@ def load_benchmark(dataset, split: str = 'eval', data_dir_=None, limit: int | No
     else: raise BenchmarkError(f"unknown dataset {dataset!r}: use one of {list(DATASETS)}, a benchmark folder or a .json benchmark file")
     return b.subset(limit) if limit else b
 
+# %% ../nbs/00_benchmark.ipynb #cd19a976
 def has_split(dataset, split: str) -> bool:
     "Whether `load_benchmark(dataset, split)` finds that split of its own (a list file has only the split it is)."
     if isinstance(dataset, Benchmark): dataset = dataset.source or dataset.name
@@ -449,6 +469,7 @@ def has_split(dataset, split: str) -> bool:
     data = _read_json(p)
     return isinstance(data, dict) and split in data
 
+# %% ../nbs/00_benchmark.ipynb #95ae3fbf
 def load_definitions(dataset) -> AttributeDefinitions:
     "The attribute definitions of a dataset name, benchmark folder or file, definitions file, `Benchmark` or definitions."
     if isinstance(dataset, AttributeDefinitions): return dataset
@@ -471,6 +492,7 @@ def load_definitions(dataset) -> AttributeDefinitions:
     raise BenchmarkError(f"unknown dataset {str(dataset)!r} (nor a file or folder of that name): use one of {list(DATASETS)}, a benchmark "
                          "folder or .json file, or an attribute definitions .json file (see nbs/18_your_data.ipynb)")
 
+# %% ../nbs/00_benchmark.ipynb #caf8242b
 def derive_definitions(name: str, attributes: Sequence[str], levels: Sequence[float]) -> AttributeDefinitions:
     "Definitions for a benchmark built in code over built-in attributes: the shipped texts, its own levels."
     known = {a.name: a for ds in DATASETS for a in builtin_definitions(ds)}

@@ -109,6 +109,7 @@ def read_mic(path) -> pd.DataFrame:
     if missing: raise CurationError(f"{path} lacks the MIC columns {missing} (has {list(df.columns)[:12]}): is this MIC.csv?")
     return df.reset_index(drop=True)
 
+# %% ../nbs/01_curation.ipynb #aaa2570d
 def _cell(row, column: str, problem: str) -> CurationError:
     "An error naming the CSV row (1 = the first after the header) and column."
     return CurationError(f"MIC.csv row {int(row) + 1} (counting from 1 after the header), column {column!r}: {problem}")
@@ -126,6 +127,7 @@ def _moral_vector(v, row=-1) -> list[float]:
                                          f"{list(MIC_ATTRIBUTES)} (e.g. '[0, 0, 0, 0, 1, 0]')")
     return [float(x) for x in vec]
 
+# %% ../nbs/01_curation.ipynb #94e1d3c7
 def mic_answer(rows: pd.DataFrame) -> tuple[dict, dict]:
     "Labels and reasonings of one answer from its annotation rows (the first three count)."
     first = rows.iloc[:3]
@@ -141,6 +143,7 @@ def mic_answer(rows: pd.DataFrame) -> tuple[dict, dict]:
     reasons = {m: ' '.join(t) if t else f"The response is neutral with respect to {m}." for m, t in texts.items()}
     return labels, reasons
 
+# %% ../nbs/01_curation.ipynb #aa7a4731
 def mic_scenarios(df: pd.DataFrame) -> list[dict]:
     "MIC annotation rows → scenario records (questions with ≥ 2 distinct answers and no empty `A_agrees`)."
     recs = []
@@ -155,6 +158,7 @@ def mic_scenarios(df: pd.DataFrame) -> list[dict]:
         recs.append(rec)
     return recs
 
+# %% ../nbs/01_curation.ipynb #e582671a
 def build_mic(csv_path, out_dir=None, per_level: int = PER_LEVEL['mic']) -> tuple[Benchmark, Benchmark]:
     "Build the MIC benchmark from a user's `MIC.csv`; write `{out_dir}/{train,eval}.json` if `out_dir`."
     recs = mic_scenarios(read_mic(csv_path))

@@ -195,6 +195,7 @@ class SteerResult:
         if self.reasoning: parts.append("reasoning:\n" + '\n'.join(f"  {a}: {r}" for a, r in self.reasoning.items()))
         return '\n\n'.join(parts)
 
+# %% ../nbs/10_experiment.ipynb #82b2784d
 def steer(question: str, responses: Sequence[str], target, backbone='smollm2', method='comparative-fewshot',
           dataset='helpsteer2', definitions=None, **opts) -> SteerResult:
     "Choose among `responses` to `question` the one closest to `target` according to `method` (attributes: `definitions` or `dataset`'s)."
@@ -240,6 +241,7 @@ def input_errors() -> tuple[type, ...]:
         except (ImportError, AttributeError): pass
     return tuple(errs)
 
+# %% ../nbs/10_experiment.ipynb #6cc806ad
 def error_kind(e: BaseException, reading_input: bool = False) -> str:
     "'transient' (run again later), 'usage' (bad input: a message, no traceback) or 'internal' (a bug: keep the traceback)."
     if reading_input and isinstance(e, (*input_errors(), KeyError, ValueError, FileNotFoundError)): return 'usage'
@@ -247,6 +249,7 @@ def error_kind(e: BaseException, reading_input: bool = False) -> str:
     if isinstance(e, input_errors()): return 'usage'
     return 'internal'
 
+# %% ../nbs/10_experiment.ipynb #82c28dd1
 def _msg(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
 
 def report_error(parser, e: BaseException, reading_input: bool = False, debug: bool = False, log_path=None) -> int:
@@ -268,6 +271,7 @@ def report_error(parser, e: BaseException, reading_input: bool = False, debug: b
           "please report it.", file=sys.stderr)
     return EXIT_INTERNAL
 
+# %% ../nbs/10_experiment.ipynb #b77c4a6a
 def _read_responses(text: str, parser) -> list[str]:
     "Responses from a JSON list given inline or as a file path."
     try: is_file = not text.lstrip().startswith('[') and Path(text).exists()
@@ -279,6 +283,7 @@ def _read_responses(text: str, parser) -> list[str]:
         parser.error("--responses-json must be a JSON list of strings, e.g. '[\"first answer\", \"second answer\"]'")
     return data
 
+# %% ../nbs/10_experiment.ipynb #1fddb7c5
 def steer_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser('sp-steer', description="Choose the response closest to a target attribute profile.")
     p.add_argument('--question', required=True, help="the question (prompt)")
@@ -298,6 +303,7 @@ def steer_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help="show the traceback of every error")
     return p
 
+# %% ../nbs/10_experiment.ipynb #9992bac0
 def steer_cli(argv: Sequence[str] | None = None) -> int:
     "Command line `sp-steer`."
     p = steer_parser(); a = p.parse_args(argv)
@@ -336,11 +342,13 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help="show the traceback of every error")
     return p
 
+# %% ../nbs/10_experiment.ipynb #ef81f1cd
 def default_store_path(dataset: str, split: str, backbone: str) -> Path:
     "Where `sp-run` keeps a run's predictions unless told otherwise."
     safe = lambda s: ''.join(c if c.isalnum() or c in '.-_' else '_' for c in s) or 'x'
     return Path('runs')/f"{safe(Path(str(dataset).removesuffix('.json')).name)}-{split}-{safe(backbone_name(backbone))}.sqlite"
 
+# %% ../nbs/10_experiment.ipynb #eb470f0e
 def _setup_run(a) -> tuple:
     "What `sp-run` reads before any unit runs: the benchmark, the methods, the target sets, the store."
     bench = load_benchmark(a.dataset, a.split, limit=a.limit)
@@ -354,6 +362,7 @@ def _setup_run(a) -> tuple:
     path = Path(a.store) if a.store else default_store_path(a.dataset, a.split, a.backbone)
     return bench, methods, targets, path, PredictionStore(path)
 
+# %% ../nbs/10_experiment.ipynb #be6f08c3
 def _progress_line(name: str, w, info: dict, failures: int) -> str:
     parts = [f"{info['units']} units", f"{info['stored_before']} already stored"]
     if info['retried']: parts.append(f"{info['retried']} failed ones retried")
@@ -387,6 +396,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     for e in incomplete: print(f"sp-run: incomplete: {e}", file=sys.stderr)
     return EXIT_INCOMPLETE if incomplete else EXIT_OK
 
+# %% ../nbs/10_experiment.ipynb #9699e697
 def _print_scores(methods, sets, results, bench, targets, incomplete):
     from steerable_pluralism.alignment import evaluate
     print(f"\n{'method':28s} {'targets':8s} {'accuracy ± std':>16s} {'failures':>8s}   (failures: failed model outputs)")
@@ -398,6 +408,7 @@ def _print_scores(methods, sets, results, bench, targets, incomplete):
             print(f"{m.name:28s} {w:8s} {s['accuracy']:8.3f} ± {s['std']:.3f} {s['failed_outputs']:8d}"
                   f"   ({s['n_targets']} targets × {s['n_scenarios']} scenarios)")
 
+# %% ../nbs/10_experiment.ipynb #168ff9d9
 def main(argv: Sequence[str] | None = None) -> int:
     "`python -m steerable_pluralism.experiment run|steer ...`"
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -92,6 +92,7 @@ def target(self: Explorer, values: Mapping[str, float] | None = None, include: M
         if not 0 <= v <= 1: raise ValueError(f"Explorer: target value {a}={v} is outside [0, 1]")
     return t
 
+# %% ../nbs/15_explorer.ipynb #a4a0aa94
 @patch
 def _target_stats(self: Explorer, t: dict):
     k = target_key(t)
@@ -101,6 +102,7 @@ def _target_stats(self: Explorer, t: dict):
         self._cache[k] = (align(self.scores, self.benchmark.mask(), ts)[0], float(ev.per_target[0]), int(ev.n_scored[0]))
     return self._cache[k]
 
+# %% ../nbs/15_explorer.ipynb #66a80cc6
 @patch
 def update(self: Explorer, scenario: int | str = 0, values: Mapping[str, float] | None = None,
            include: Mapping[str, bool] | None = None) -> ExplorerView:
@@ -195,24 +197,27 @@ class ExplorerUI:
     @property
     def controls(self) -> dict: return {'scenario': self.scenario, 'sliders': self.sliders, 'include': self.include}
 
-    def refresh(self, *_):
-        "Recompute the view from the controls and redraw (an empty target shows a message instead)."
-        vals = {a: s.value for a, s in self.sliders.items()}
-        inc = {a: c.value for a, c in self.include.items()}
-        for a, s in self.sliders.items(): s.disabled = not inc[a]
-        if not any(inc.values()):
-            self.out_text.value = '<p>Include at least one attribute.</p>'; return None
-        view = self.explorer.update(self.scenario.value, vals, inc)
-        self.out_text.value = view_html(view, self.explorer.benchmark)
-        self.out_plot.clear_output(wait=True)
-        with self.out_plot:
-            fig = radar_plot(view)
-            try:
-                from IPython.display import display
-                display(fig)
-            finally: plt.close(fig)
-        return view
+# %% ../nbs/15_explorer.ipynb #15bd524b
+@patch
+def refresh(self: ExplorerUI, *_):
+    "Recompute the view from the controls and redraw (an empty target shows a message instead)."
+    vals = {a: s.value for a, s in self.sliders.items()}
+    inc = {a: c.value for a, c in self.include.items()}
+    for a, s in self.sliders.items(): s.disabled = not inc[a]
+    if not any(inc.values()):
+        self.out_text.value = '<p>Include at least one attribute.</p>'; return None
+    view = self.explorer.update(self.scenario.value, vals, inc)
+    self.out_text.value = view_html(view, self.explorer.benchmark)
+    self.out_plot.clear_output(wait=True)
+    with self.out_plot:
+        fig = radar_plot(view)
+        try:
+            from IPython.display import display
+            display(fig)
+        finally: plt.close(fig)
+    return view
 
+# %% ../nbs/15_explorer.ipynb #1d7260a4
 def explore(benchmark: Benchmark | None = None, predictions: Predictions | None = None, store=None, run=None, method=None,
             attributes: Sequence[str] | None = None, **kw):
     """The explorer widget over `predictions` on `benchmark`, or over the stored run `run` (a method name or run key;

@@ -198,6 +198,7 @@ def with_labels(df: pd.DataFrame) -> pd.DataFrame:
     df['label'] = [f"{m} ({d})" if multi.get(m, 1) > 1 else m for m, d in zip(df.method, df.decoding)]
     return df
 
+# %% ../nbs/12_figures.ipynb #688fdcbf
 def _labels_in_order(df) -> list[str]:
     pairs = df[['method', 'label']].drop_duplicates()
     return [l for _, l in sorted(zip(pairs.method, pairs.label), key=lambda p: (_method_key(p[0]), p[1]))]
@@ -207,6 +208,7 @@ def _backbones(dfs: Iterable[pd.DataFrame], backbones=None) -> list[str]:
     found = sorted({b for d in dfs if d is not None and len(d) for b in d.backbone.unique()})
     return found or ['(no backbone)']
 
+# %% ../nbs/12_figures.ipynb #15aba458
 def _placeholder(ax, dataset: str, backbone: str | None = None, polar=False):
     ax.set_axis_off()
     title = DATASET_TITLES.get(dataset, dataset) + (f" · {backbone}" if backbone else '')
@@ -228,6 +230,7 @@ def _figure_legend(fig, ncol):
         for h, l in zip(*ax.get_legend_handles_labels()): handles.setdefault(l, h)
     if handles: fig.legend(handles.values(), handles.keys(), loc='outside lower center', ncol=min(ncol, len(handles)), fontsize=7)
 
+# %% ../nbs/12_figures.ipynb #20bb3fcb
 def _texts(ax) -> list[str]: return [t.get_text() for t in ax.texts]
 
 def figure_texts(fig: Figure) -> list[str]:
@@ -252,6 +255,7 @@ def load_paper_numbers(path=None) -> pd.DataFrame:
         return pd.DataFrame(columns=list(PAPER_COLUMNS))
     return _check_columns(pd.read_csv(path), PAPER_COLUMNS, f"paper numbers file {path}")
 
+# %% ../nbs/12_figures.ipynb #4ca1a751
 PAPER_NUMBERS = load_paper_numbers()
 
 def paper_frame(paper='reported') -> pd.DataFrame | None:
@@ -261,6 +265,7 @@ def paper_frame(paper='reported') -> pd.DataFrame | None:
         return PAPER_NUMBERS
     return paper
 
+# %% ../nbs/12_figures.ipynb #eb1cbba8
 def paper_backbones(paper: pd.DataFrame | str | None = 'reported', table_id: str | None = None) -> list[str]:
     "The paper's backbones (of one table), in file order."
     paper = paper_frame(paper)
@@ -270,6 +275,7 @@ def paper_backbones(paper: pd.DataFrame | str | None = 'reported', table_id: str
 
 def paper_column(backbone: str) -> str: return f"paper {backbone} (%)"
 
+# %% ../nbs/12_figures.ipynb #6d1224e7
 def _paper_rows(paper, dataset, method, decoding, target_set) -> pd.DataFrame:
     if paper is None or not len(paper): return pd.DataFrame(columns=list(PAPER_COLUMNS))
     return paper[(paper.dataset == dataset) & (paper.method == method) & (paper.decoding == decoding) & (paper.target_set == target_set)]
@@ -310,6 +316,7 @@ def _target_matrix(ts, attributes):
     mat = np.asarray(mat, float); col = {a: i for i, a in enumerate(attrs)}
     return np.stack([mat[:, col[a]] if a in col else np.full(len(mat), np.nan) for a in attributes], 1)
 
+# %% ../nbs/12_figures.ipynb #9127ebf4
 def plot_targets(target_sets: Mapping[str, Mapping[str, object]], datasets: Sequence[str] = DATASET_ORDER) -> Figure:
     "Fig 5: polar plots of the sampled, high and low targets of each dataset."
     fig, axes = _grid(1, len(datasets), 4.2, 4.2, polar=True)
@@ -347,6 +354,7 @@ def accuracy_summary(results: pd.DataFrame, by=('dataset', 'backbone', 'method',
         if c in s.columns: s[c] *= 100
     return s
 
+# %% ../nbs/12_figures.ipynb #5f1421ea
 def _random_level(d: pd.DataFrame, ds: str, chance) -> float | None:
     r = d[d.method == 'random']
     if len(r): return 100 * float(r.accuracy.mean())
@@ -371,6 +379,8 @@ def _paper_markers(ax, paper, ds, method, decoding, ts, x, markers, width=0.15):
                 gid=f"paper {method} ({decoding}, {ts}, {r.backbone})")
     return len(rows)
 
+# %% ../nbs/12_figures.ipynb #94f4770f
+# long: one figure: its drawing loop and its caption read best together
 def plot_accuracy_bars(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
                        target_sets: Sequence[str] = TARGET_SETS, chance: Mapping[str, float] | None = None,
                        paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None) -> Figure:
@@ -464,6 +474,8 @@ def _paper_lines(ax, paper, ds, method, decoding, ts, color, label):
                     fontsize=5.5, color=color, va='bottom', ha='right', annotation_clip=False)
     return len(rows)
 
+# %% ../nbs/12_figures.ipynb #7fdd9d68
+# long: one figure: its drawing loop and its caption read best together
 def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
                        paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None) -> Figure:
     "Fig 8: accuracy (%) against the number of attributes of the target; sampled dotted, all solid; bands and paper lines."
@@ -523,6 +535,7 @@ def attach_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None, target
         f"[{100 * c[0]:.1f}, {100 * c[1]:.1f}]" if c is not None and pd.notna(c[0]) else '–' for c in ci]
     return table
 
+# %% ../nbs/12_figures.ipynb #ed3d089a
 def _table(results, methods, target_set, decoding, datasets, table_id, paper, intervals, extra=None):
     paper = paper_frame(paper)
     _check_columns(results, RESULT_COLUMNS, 'results frame')
@@ -551,6 +564,7 @@ def _table(results, methods, target_set, decoding, datasets, table_id, paper, in
     s = s[lead + nums + paper_cols + ['n_targets', 'n_scenarios', 'failures', 'note']]
     return s.astype({c: 'Int64' for c in ('n_targets', 'n_scenarios', 'failures')}), d
 
+# %% ../nbs/12_figures.ipynb #fb5cca92
 def _table_caption(title, d, datasets, intervals):
     ci = (" CI: 95 % percentile bootstrap interval over scenarios (resampled with replacement, mean over targets recomputed)."
           if intervals is not None and len(intervals) else '')
@@ -570,6 +584,7 @@ def regression_table(results: pd.DataFrame, paper='reported', datasets: Sequence
     t.attrs['caption'] = _table_caption("Table 1. Regression ablation on all targets: mean accuracy (%) over targets ± std.", d, datasets, intervals)
     return t
 
+# %% ../nbs/12_figures.ipynb #24fd0b42
 def prompt_aligned_table(results: pd.DataFrame, paper='reported', datasets: Sequence[str] = DATASET_ORDER,
                          intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 2: prompt-aligned in-context-learning ablation (sampled targets): zero- vs few-shot, greedy vs sampling."
@@ -579,6 +594,7 @@ def prompt_aligned_table(results: pd.DataFrame, paper='reported', datasets: Sequ
     t.attrs['caption'] = _table_caption("Table 2. Prompt-aligned in-context-learning ablation on sampled targets: mean accuracy (%) ± std.", d, datasets, intervals)
     return t
 
+# %% ../nbs/12_figures.ipynb #3c59dc46
 def backbone_table(results: pd.DataFrame, paper='reported', datasets: Sequence[str] = DATASET_ORDER,
                    methods: Sequence[str] | None = None, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     "Table 3: accuracy per backbone on sampled targets with sampling decoding."
@@ -663,6 +679,7 @@ def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n:
         lines += surface_baseline_lines(intervals, paper_frame(paper), proposed)
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/12_figures.ipynb #83e31ee6
 def surface_baseline_lines(intervals: pd.DataFrame, paper: pd.DataFrame | None, proposed: str = 'comparative-fewshot') -> list[str]:
     "The length-only regressor and random on all targets, beside the paper's reported accuracy of the proposed method."
     iv = intervals[intervals.target_set == 'all']
@@ -726,6 +743,8 @@ def default_target_sets(datasets: Sequence[str] = DATASET_ORDER) -> dict:
     from steerable_pluralism.targets import load_targets
     return {ds: {w: load_targets(ds, w) for w in ('sampled', 'high', 'low')} for ds in datasets}
 
+# %% ../nbs/12_figures.ipynb #ec60ee65
+# long: the list of every figure and table, each drawn or skipped with its reason, reads best whole
 def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None = None, bias: pd.DataFrame | None = None,
              out='figures', targets: Mapping | None = None, paper='reported',
              datasets: Sequence[str] = DATASET_ORDER, chance: Mapping[str, float] | None = None,

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from typing import Callable, Mapping, Sequence
 import numpy as np
 from .benchmark import Benchmark, Predictions, Scenario
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['KINDS', 'METHODS', 'target_key', 'parse_target_key', 'letter', 'letters', 'record_reasoning', 'TransientError',
@@ -85,18 +86,22 @@ class Method(ABC):
                  targets: Sequence[Mapping] | None = None) -> Predictions:
         "Turn records keyed by (scenario id, unit) into `Predictions` for `benchmark`."
 
-    def prepare(self, benchmark: Benchmark):
-        "Called with the whole benchmark before its units run (e.g. to replay the paper's response orders); returns self."
-        return self
+# %% ../nbs/04_methods.ipynb #9612ec51
+@patch
+def prepare(self: Method, benchmark: Benchmark):
+    "Called with the whole benchmark before its units run (e.g. to replay the paper's response orders); returns self."
+    return self
 
-    def predict(self, benchmark: Benchmark, targets: Sequence[Mapping] | None = None) -> Predictions:
-        "Run every unit in memory (no store) and assemble: handy for small runs and tests."
-        self.prepare(benchmark)
-        recs = {}
-        for s in benchmark:
-            for u in self.units(s, targets): recs[(s.id, u)] = timed(self.run_unit, s, u)
-        return self.assemble(benchmark, recs, targets)
+@patch
+def predict(self: Method, benchmark: Benchmark, targets: Sequence[Mapping] | None = None) -> Predictions:
+    "Run every unit in memory (no store) and assemble: handy for small runs and tests."
+    self.prepare(benchmark)
+    recs = {}
+    for s in benchmark:
+        for u in self.units(s, targets): recs[(s.id, u)] = timed(self.run_unit, s, u)
+    return self.assemble(benchmark, recs, targets)
 
+# %% ../nbs/04_methods.ipynb #ec33234a
 def timed(f: Callable, *args) -> dict:
     "Call `f(*args)` (which returns a record) and add `seconds` to the record."
     t = time.perf_counter(); rec = f(*args)
@@ -133,6 +138,7 @@ class AttributeScoresMethod(Method):
                 if rec.get('reasoning') is not None: info.setdefault(s.id, {})[a] = rec['reasoning']
         return Predictions(name, benchmark.ids, attrs, scores=scores, failures=failures, info={'reasoning': info})
 
+# %% ../nbs/04_methods.ipynb #15b2c73b
 class ChoiceMethod(Method):
     "A target-free method that picks one response per scenario; subclasses implement `choose(scenario)`."
     kind = 'choice'
@@ -155,8 +161,6 @@ class ChoiceMethod(Method):
             if rec.get('failed'): failures += 1; continue
             choices[i] = rec['choice']; info[s.id] = rec.get('reasoning')
         return Predictions(name, benchmark.ids, benchmark.attributes, choices=choices, failures=failures, info={'reasoning': info})
-
-
 
 # %% ../nbs/04_methods.ipynb #c81f0a3d
 class TargetChoiceMethod(Method):

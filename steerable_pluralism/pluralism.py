@@ -165,6 +165,7 @@ def plot_population(evals, save_figures: bool = False, fig_dir=None, name: str =
     a1.legend(fontsize=8); a2.legend(fontsize=8)
     return _finish(fig, name, save_figures, fig_dir)
 
+# %% ../nbs/14_pluralism.ipynb #8535a400
 def plot_marginal_effects(ev, attributes=None, save_figures: bool = False, fig_dir=None, name: str = 'marginal_effects'):
     "Mean accuracy per attribute and target value ('absent' at the left), one line per attribute."
     me = marginal_effects(ev, attributes)
@@ -179,6 +180,7 @@ def plot_marginal_effects(ev, attributes=None, save_figures: bool = False, fig_d
     ax.legend(fontsize=8, ncol=2)
     return _finish(fig, name, save_figures, fig_dir)
 
+# %% ../nbs/14_pluralism.ipynb #2d79c981
 def plot_attribute_space(ev, x: str, y: str, attributes=None, save_figures: bool = False, fig_dir=None, name: str | None = None):
     "Heatmap of mean accuracy over the values of two attributes ('absent' included)."
     sp = attribute_space(ev, x, y, attributes)

@@ -202,6 +202,7 @@ def _request(attribute: str, comparative: bool) -> str:
     return (f"Rate the {attribute} of each response from 0 to 100." if comparative
             else f"Rate the {attribute} of this response from 0 to 100.")
 
+# %% ../nbs/07_prompts.ipynb #25555450
 def _raw_reasoning(scenario: Scenario, attribute: str, i: int) -> str:
     return ((scenario.reasonings[i].get(attribute) if scenario.reasonings is not None else None) or '').strip()
 
@@ -212,6 +213,7 @@ def _reasoning(scenario: Scenario, attribute: str, i: int, max_reasoning_chars: 
         r = f"The response is rated {v} out of 100 for {attribute} on the scale given."
     return clip(r, max_reasoning_chars)
 
+# %% ../nbs/07_prompts.ipynb #8fe1290b
 def example_answer(scenario: Scenario, attribute: str, comparative: bool = True, response_index: int | None = None,
                    max_reasoning_chars: int | None = None, protocol=None) -> str:
     "The answer the model should give for a few-shot example: labels × 100 with the dataset's reasonings."
@@ -228,6 +230,7 @@ def example_answer(scenario: Scenario, attribute: str, comparative: bool = True,
                'score': round(100*scenario.labels[i][attribute])} for l, i in zip(letters(len(idx)), idx)}
     return json.dumps(ans, ensure_ascii=False)
 
+# %% ../nbs/07_prompts.ipynb #5d034abe
 def _check_index(scenario: Scenario, response_index) -> int:
     if response_index is None or not 0 <= int(response_index) < scenario.n:
         raise ValueError(f"non-comparative prompts need response_index in 0..{scenario.n - 1} "
@@ -310,6 +313,7 @@ def oracle_choice(scenario: Scenario, target: Mapping[str, float], tie_rule: str
     y = np.array([[float(target[a]) for a in attrs]])
     return int(align(scenario.label_matrix(attrs)[None], np.ones((1, scenario.n), bool), y, tie_rule=tie_rule)[0, 0])
 
+# %% ../nbs/07_prompts.ipynb #5d44b479
 def _first_sentence(text: str) -> str:
     m = re.match(r'(.+?[.!?])(\s|$)', text.strip(), re.S)
     return (m.group(1) if m else text.strip()).rstrip('.!?')
@@ -336,6 +340,7 @@ def choice_example_answer(scenario: Scenario, target: Mapping[str, float], max_r
         why = clip(why + '.', max_reasoning_chars)
     return json.dumps({'reasoning': why, 'choice': l}, ensure_ascii=False)
 
+# %% ../nbs/07_prompts.ipynb #a2fcae6a
 def prompt_aligned_messages(scenario: Scenario, target: Mapping[str, float], dataset,
                             examples: Sequence[Scenario] = (), order=None, max_reasoning_chars: int = 200,
                             protocol=None) -> list[dict]:

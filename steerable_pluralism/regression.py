@@ -43,10 +43,13 @@ def _with_text(s: Scenario, field, text: str) -> Scenario:
     rs = list(s.responses); rs[field] = text
     return dataclasses.replace(s, responses=tuple(rs))
 
+# %% ../nbs/08_regression.ipynb #1beb7a3b
 def regression_prompt_text(question: str, shown: Sequence[str], attribute: str) -> str:
     "The text BERTScore compares for regression (the authors' `comparative_regression_prompt`, whatever the protocol's wording)."
     return paper_regression_user(question, shown, attribute, comparative=True)
 
+# %% ../nbs/08_regression.ipynb #1f0c8f26
+# long: __init__ and AttributeScoresMethod's abstract score must be in the class body; the rest is patched below
 class RegressionMethod(AttributeScoresMethod):
     "LLM regression of attribute scores (0–100 → [0, 1]): comparative or not, few-shot or zero-shot, greedy or self-consistency."
     def __init__(self, backend='smollm2', attributes: Sequence[str] | None = None, train: Benchmark | None = None,
@@ -85,88 +88,102 @@ class RegressionMethod(AttributeScoresMethod):
         self.name = name or f"{'comparative' if self.comparative else 'noncomparative'}-{'fewshot' if self.k else 'zeroshot'}"
         self._orders: dict = {}
 
-    def prepare(self, benchmark: Benchmark):
-        """Replay the response orders the authors' code draws over `benchmark` (paper protocol, comparative only). The
-        first benchmark a scenario is prepared with fixes its orders: prepare the whole run, then run it in parts."""
-        if self.protocol.order == 'paper' and self.comparative:
-            draws = len(self.attributes) * self.samples
-            for s, os_ in zip(benchmark, paper_orders([s.n for s in benchmark], draws)):
-                for j, a in enumerate(self.attributes): self._orders.setdefault((s.id, a), os_[j * self.samples:(j + 1) * self.samples])
-        if self.k and hasattr(self.index, 'add_queries'): self.index.add_queries(benchmark)   # shipped/cached vectors
-        return self
-
-    def orders(self, scenario: Scenario, attribute: str) -> list[list[int]]:
-        "The shown order of the responses for each sample of a comparative unit."
-        n = scenario.n
-        if self.protocol.order == 'paper':
-            if (scenario.id, attribute) not in self._orders:   # not prepared: as if the scenario were the run's first
-                j = self.attributes.index(attribute) if attribute in self.attributes else 0
-                return paper_orders([n], (j + 1) * self.samples)[0][j * self.samples:]
-            return self._orders[(scenario.id, attribute)]
-        if self.samples == 1: return [list(range(n))]
-        rng = np.random.default_rng(_unit_seed(self.seed, scenario.id, attribute))
-        return [rng.permutation(n).tolist() for _ in range(self.samples)]
-
-    @property
-    def decoding(self) -> str: return 'greedy' if self.samples == 1 and self.temperature == 0 else f"sc{self.samples}-t{self.temperature:g}"
-
-    def config(self) -> dict:
-        return {'name': self.name, 'backend': self.backend.config(), 'comparative': self.comparative, 'k': self.k,
-                'samples': self.samples, 'temperature': self.temperature, 'seed': self.seed, 'max_tokens': self.max_tokens,
-                'max_retries': self.max_retries, 'context_budget': self.context_budget,
-                'max_reasoning_chars': self.max_reasoning_chars, 'min_examples': self.min_examples,
-                'min_text_chars': self.min_text_chars, 'prompt_version': PROMPT_VERSION,
-                'protocol': self.protocol.config(), **self._pool_config(), **definitions_config(self.definitions, self.attributes)}
-
-    @property
-    def calls_per_unit(self) -> int: return self.samples * (1 if self.comparative else 2)   # non-comparative: one per response (≥ 2)
-
-    def _pool_config(self) -> dict:
-        "The few-shot pool and how examples are retrieved from it (None when zero-shot)."
-        if not self.k: return {'train': None, 'retrieval': None}
-        from steerable_pluralism.retrieval import TEXT_VERSION
-        idx, train = self._index, self.train
-        if hasattr(self, '_retrieval'): return {'train': train.data_hash, 'retrieval': self._retrieval}
-        emb, pool = getattr(idx, 'embedder', None), getattr(idx, 'train', train)
-        retrieval = getattr(idx, 'retrieval', None) or (f"{emb.model_name}/{TEXT_VERSION}" if emb is not None else type(idx).__name__)
-        return {'train': pool.data_hash if pool is not None else None, 'retrieval': retrieval}
-
-    @property
-    def index(self):
-        "The example index over the train split (built on first use)."
-        if self._index is None:
-            from steerable_pluralism.retrieval import example_index
-            self._index = example_index(self.train, similarity=self.similarity, bertscore_model=self.bertscore_model,
-                                        bertscore_layers=self.bertscore_layers, prompt_text=regression_prompt_text)
-        return self._index
-
-    def examples(self, scenario: Scenario, attribute: str) -> list[Scenario]:
-        "The few-shot examples of a unit (none when zero-shot): one per level in level order (`paper`), or the `k` most similar."
-        if not self.k: return []
-        order = self.orders(scenario, attribute)[0] if self.comparative else None   # what BERTScore compares (cosine ignores it)
-        if self.protocol.selection == 'levels': return list(self.index.select_levels(scenario, attribute, order=order))
-        return list(self.index.select(scenario, attribute, self.k, order=order))
-
-    def answer_tokens(self, n_responses: int) -> int:
-        "`max_tokens` of one answer: given, or the longest answer the schema allows (a token per reasoning character)."
-        if self.max_tokens: return int(self.max_tokens)
-        return (n_responses if self.comparative else 1) * (self.max_reasoning_chars + 24) + 8
-
     def score(self, scenario: Scenario, attribute: str) -> dict:
         "Record of one (scenario, attribute) unit; the work is done by `score_unit` below."
         return score_unit(self, scenario, attribute)
 
-    def _messages(self, scen, attribute, exs, order=None, response_index=None):
-        return regression_messages(scen, attribute, exs, order=order, comparative=self.comparative,
-                                   response_index=response_index, max_reasoning_chars=self.max_reasoning_chars,
-                                   protocol=self.protocol, definitions=self.definitions)
+# %% ../nbs/08_regression.ipynb #e04a8449
+@patch
+def prepare(self: RegressionMethod, benchmark: Benchmark):
+    """Replay the response orders the authors' code draws over `benchmark` (paper protocol, comparative only). The
+    first benchmark a scenario is prepared with fixes its orders: prepare the whole run, then run it in parts."""
+    if self.protocol.order == 'paper' and self.comparative:
+        draws = len(self.attributes) * self.samples
+        for s, os_ in zip(benchmark, paper_orders([s.n for s in benchmark], draws)):
+            for j, a in enumerate(self.attributes): self._orders.setdefault((s.id, a), os_[j * self.samples:(j + 1) * self.samples])
+    if self.k and hasattr(self.index, 'add_queries'): self.index.add_queries(benchmark)   # shipped/cached vectors
+    return self
 
-    def _prompt_tokens(self, scen, attribute, exs) -> tuple[int, int]:
-        "(tokens, characters) of the largest prompt this unit will send."
-        ms = [self._messages(scen, attribute, exs)] if self.comparative else \
-             [self._messages(scen, attribute, exs, response_index=i) for i in range(scen.n)]
-        sizes = [(self.backend.count_tokens(m, self.protocol.chat), sum(len(x['content']) for x in m)) for m in ms]
-        return max(sizes)
+# %% ../nbs/08_regression.ipynb #0d3c8a67
+@patch
+def orders(self: RegressionMethod, scenario: Scenario, attribute: str) -> list[list[int]]:
+    "The shown order of the responses for each sample of a comparative unit."
+    n = scenario.n
+    if self.protocol.order == 'paper':
+        if (scenario.id, attribute) not in self._orders:   # not prepared: as if the scenario were the run's first
+            j = self.attributes.index(attribute) if attribute in self.attributes else 0
+            return paper_orders([n], (j + 1) * self.samples)[0][j * self.samples:]
+        return self._orders[(scenario.id, attribute)]
+    if self.samples == 1: return [list(range(n))]
+    rng = np.random.default_rng(_unit_seed(self.seed, scenario.id, attribute))
+    return [rng.permutation(n).tolist() for _ in range(self.samples)]
+
+# %% ../nbs/08_regression.ipynb #3d7ebb93
+@patch(as_prop=True)
+def decoding(self: RegressionMethod) -> str: return 'greedy' if self.samples == 1 and self.temperature == 0 else f"sc{self.samples}-t{self.temperature:g}"
+
+@patch
+def config(self: RegressionMethod) -> dict:
+    return {'name': self.name, 'backend': self.backend.config(), 'comparative': self.comparative, 'k': self.k,
+            'samples': self.samples, 'temperature': self.temperature, 'seed': self.seed, 'max_tokens': self.max_tokens,
+            'max_retries': self.max_retries, 'context_budget': self.context_budget,
+            'max_reasoning_chars': self.max_reasoning_chars, 'min_examples': self.min_examples,
+            'min_text_chars': self.min_text_chars, 'prompt_version': PROMPT_VERSION,
+            'protocol': self.protocol.config(), **self._pool_config(), **definitions_config(self.definitions, self.attributes)}
+
+@patch(as_prop=True)
+def calls_per_unit(self: RegressionMethod) -> int: return self.samples * (1 if self.comparative else 2)   # non-comparative: one per response (≥ 2)
+
+@patch
+def _pool_config(self: RegressionMethod) -> dict:
+    "The few-shot pool and how examples are retrieved from it (None when zero-shot)."
+    if not self.k: return {'train': None, 'retrieval': None}
+    from steerable_pluralism.retrieval import TEXT_VERSION
+    idx, train = self._index, self.train
+    if hasattr(self, '_retrieval'): return {'train': train.data_hash, 'retrieval': self._retrieval}
+    emb, pool = getattr(idx, 'embedder', None), getattr(idx, 'train', train)
+    retrieval = getattr(idx, 'retrieval', None) or (f"{emb.model_name}/{TEXT_VERSION}" if emb is not None else type(idx).__name__)
+    return {'train': pool.data_hash if pool is not None else None, 'retrieval': retrieval}
+
+# %% ../nbs/08_regression.ipynb #96a0a282
+@patch(as_prop=True)
+def index(self: RegressionMethod):
+    "The example index over the train split (built on first use)."
+    if self._index is None:
+        from steerable_pluralism.retrieval import example_index
+        self._index = example_index(self.train, similarity=self.similarity, bertscore_model=self.bertscore_model,
+                                    bertscore_layers=self.bertscore_layers, prompt_text=regression_prompt_text)
+    return self._index
+
+@patch
+def examples(self: RegressionMethod, scenario: Scenario, attribute: str) -> list[Scenario]:
+    "The few-shot examples of a unit (none when zero-shot): one per level in level order (`paper`), or the `k` most similar."
+    if not self.k: return []
+    order = self.orders(scenario, attribute)[0] if self.comparative else None   # what BERTScore compares (cosine ignores it)
+    if self.protocol.selection == 'levels': return list(self.index.select_levels(scenario, attribute, order=order))
+    return list(self.index.select(scenario, attribute, self.k, order=order))
+
+# %% ../nbs/08_regression.ipynb #6a9af68f
+@patch
+def answer_tokens(self: RegressionMethod, n_responses: int) -> int:
+    "`max_tokens` of one answer: given, or the longest answer the schema allows (a token per reasoning character)."
+    if self.max_tokens: return int(self.max_tokens)
+    return (n_responses if self.comparative else 1) * (self.max_reasoning_chars + 24) + 8
+
+# %% ../nbs/08_regression.ipynb #2ec39dfb
+@patch
+def _messages(self: RegressionMethod, scen, attribute, exs, order=None, response_index=None):
+    return regression_messages(scen, attribute, exs, order=order, comparative=self.comparative,
+                               response_index=response_index, max_reasoning_chars=self.max_reasoning_chars,
+                               protocol=self.protocol, definitions=self.definitions)
+
+@patch
+def _prompt_tokens(self: RegressionMethod, scen, attribute, exs) -> tuple[int, int]:
+    "(tokens, characters) of the largest prompt this unit will send."
+    ms = [self._messages(scen, attribute, exs)] if self.comparative else \
+         [self._messages(scen, attribute, exs, response_index=i) for i in range(scen.n)]
+    sizes = [(self.backend.count_tokens(m, self.protocol.chat), sum(len(x['content']) for x in m)) for m in ms]
+    return max(sizes)
 
 # %% ../nbs/08_regression.ipynb #07ea56fb
 @patch
@@ -208,6 +225,7 @@ def fit(self: RegressionMethod, scenario: Scenario, attribute: str, examples: Se
             'room': budget - tok - margin}
 
 # %% ../nbs/08_regression.ipynb #c62cfec9
+# long: one unit's generate, parse and retry loop and its record read best whole
 def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> dict:
     "Record of one (scenario, attribute): scores in [0, 1] in the original response order, reasoning per letter, costs."
     t0, n = time.perf_counter(), scenario.n

@@ -34,13 +34,16 @@ PARAMETERS = {  # the experiment notebook's parameters and their defaults
     'comparisons': [], 'n_boot': 2000}
 DECODINGS = ('greedy', 'sampling')
 
+# %% ../nbs/13_reproduce.ipynb #5bf96f5a
 class GridError(ValueError):
     "A bad grid file; the message names the entry and the fix."
 
+# %% ../nbs/13_reproduce.ipynb #08cdb589
 def run_name(p: Mapping) -> str:
     "A run's folder name: backbone-dataset-decoding."
     return f"{backbone_name(p['backbone'])}-{Path(str(p['dataset'])).stem}-{p['decoding']}"
 
+# %% ../nbs/13_reproduce.ipynb #b89b9b29
 def load_grid(grid) -> dict:
     "A grid from a YAML file path or a dict, its shape checked (a `runs:` list of mappings)."
     path = '<grid>'
@@ -61,6 +64,7 @@ def load_grid(grid) -> dict:
                             "`- backbone: ...` with its parameters indented under it (see grids/quick.yaml)")
     return g
 
+# %% ../nbs/13_reproduce.ipynb #ada23315
 def expand_grid(grid, out_dir=None, limit: int | None = None, methods: Sequence[str] | None = None) -> list[dict]:
     "The grid's runs as full parameter dicts; `out_dir`, `limit` and `methods` override the grid's."
     return [p for p, _ in _expand(grid, out_dir, limit, methods)]
@@ -98,11 +102,13 @@ def decoding_options(decoding: str, samples: int = 5, temperature: float = 0.7) 
     if decoding == 'sampling': return {'samples': int(samples), 'temperature': float(temperature)}
     raise ValueError(f"decoding {decoding!r} is not one of {DECODINGS}")
 
+# %% ../nbs/13_reproduce.ipynb #34e747f9
 def spread(ts, limit: int | None):
     "At most `limit` targets of target set `ts`, evenly spread over it (the paper's files are ordered by size)."
     if limit is None or len(ts) <= limit: return ts
     return ts.subset(np.unique(np.linspace(0, len(ts) - 1, limit).round().astype(int)))
 
+# %% ../nbs/13_reproduce.ipynb #ca594ab7
 def schedule(limits: Mapping[str, int], block: int | None, eager: Sequence[str] = ()) -> list[dict[str, tuple[int, int]]]:
     """Rounds of a run: per round, each method's scenario range `(start, stop)`. The methods with the fewest scenarios
     advance `block` per round and the others in proportion to their limits, so every method reaches its limit in the same
@@ -118,6 +124,7 @@ def schedule(limits: Mapping[str, int], block: int | None, eager: Sequence[str] 
     out[0] = {**first, **out[0]}
     return out
 
+# %% ../nbs/13_reproduce.ipynb #f6270098
 def _stored_key(store, name: str, committed=None) -> str:
     "The store key of method `name`: the one exported in `committed` if given, else the store's only run of that name."
     if committed and Path(committed).is_dir():
@@ -126,6 +133,8 @@ def _stored_key(store, name: str, committed=None) -> str:
         if len(keys) == 1: return keys[0]
     return store.run(name).key
 
+# %% ../nbs/13_reproduce.ipynb #5fef0e95
+# long: one run's loop: build the methods, run them round by round, evaluate each from the store; the steps read best together
 def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone='smollm2', dataset='helpsteer2',
                 decoding='greedy', samples=5, temperature=0.7, seed=0, context_budget=None, max_tokens=None,
                 method_options: Mapping | None = None, target_dependent_sets=('sampled', 'high', 'low'),
@@ -228,20 +237,20 @@ def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, deco
             'paired_by_n': paired_by_n, 'errors': errors_frame(evs, **cols), 'runtime': pd.DataFrame(rt),
             'bias': pd.concat(bias, ignore_index=True) if bias else pd.DataFrame(), 'skipped': skipped}
 
+# %% ../nbs/13_reproduce.ipynb #091afeb3
 def save_run(run_dir, frames: Mapping[str, pd.DataFrame], params: Mapping) -> None:
     "Write the frames as CSV and `complete.json` (the parameters and the skipped methods) into `run_dir`."
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     for name, f in frames.items(): f.to_csv(run_dir/f'{name}.csv', index=False)
     (run_dir/'complete.json').write_text(json.dumps({'params': dict(params), 'skipped': frames['skipped'].to_dict('records')}, indent=1, default=str))
 
+# %% ../nbs/13_reproduce.ipynb #0b93477d
 def run_complete(run_dir, params: Mapping) -> bool:
     "True when `run_dir` holds a finished run with these parameters and no skipped method (nothing left to compute)."
     f = Path(run_dir)/'complete.json'
     if not f.exists() or not (Path(run_dir)/'results.csv').exists(): return False
     c = json.loads(f.read_text())
     return c['params'] == json.loads(json.dumps(dict(params), default=str)) and not c['skipped']
-
-
 
 # %% ../nbs/13_reproduce.ipynb #fd4227b0
 def experiment_notebook() -> Path:
@@ -251,6 +260,7 @@ def experiment_notebook() -> Path:
     if not p.exists(): raise FileNotFoundError(f"experiment notebook not found at {p}: run from a clone of the repository (pip install -e .)")
     return p
 
+# %% ../nbs/13_reproduce.ipynb #f9338b67
 def _mic_missing(dataset) -> bool:
     return dataset == 'mic' and not (data_dir()/'mic'/'eval.json').exists()
 
@@ -263,8 +273,10 @@ def run_skipped(p: Mapping, force: bool = False) -> str | None:
         log.info("%s: complete, skipped", p['run']); return 'complete'
     return None
 
+# %% ../nbs/13_reproduce.ipynb #f368c355
 def run_notebook(p: Mapping) -> Path: return Path(p['out_dir'])/p['run']/'run_experiment.ipynb'
 
+# %% ../nbs/13_reproduce.ipynb #5f29f709
 def execute_run(p: Mapping, kernel_name: str = 'python3', force: bool = False) -> str:
     "Execute the experiment notebook for run parameters `p`; returns 'done', 'complete' (skipped), 'no data' or 'failed'."
     import papermill as pm
@@ -285,6 +297,7 @@ def execute_run(p: Mapping, kernel_name: str = 'python3', force: bool = False) -
     log.info("%s: done in %.0f s", p['run'], time.perf_counter() - t0)
     return 'done'
 
+# %% ../nbs/13_reproduce.ipynb #f2adde76
 def collect(runs: Sequence[Mapping]) -> dict[str, pd.DataFrame]:
     "Stack the frames of the runs that have them."
     frames = {}
@@ -298,6 +311,7 @@ def collect(runs: Sequence[Mapping]) -> dict[str, pd.DataFrame]:
         frames[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return frames
 
+# %% ../nbs/13_reproduce.ipynb #2626e96a
 def make_local_models(grid) -> dict[str, str]:
     "Make the grid's `local_models` (`path: module:function`) that do not exist yet; returns `{path: problem}` for failures."
     problems = {}
@@ -574,6 +588,7 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     incomplete = not sk.empty and 'status' in sk and (sk['status'] == 'incomplete').any()
     return 1 if 'failed' in r['status'].values() else 3 if incomplete else 0
 
+# %% ../nbs/13_reproduce.ipynb #a6a92aa4
 def add_executor_arguments(p: argparse.ArgumentParser) -> None:
     "The job options of `sp-reproduce` (they override the grid's `executor:` sections)."
     g = p.add_argument_group('jobs', "one job per run through submitit (the grid's `executor:` section, overridden here)")
@@ -587,6 +602,7 @@ def add_executor_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument('--setup', action='append', metavar='LINE', help=EXECUTOR_OPTIONS['setup'] + " (repeatable)")
     g.add_argument('--no-wait', action='store_true', help="slurm: submit and return; the same command later waits for the jobs and draws")
 
+# %% ../nbs/13_reproduce.ipynb #f309c5e1
 def executor_overrides(a: argparse.Namespace) -> dict:
     "The job options given on the command line (`add_executor_arguments`)."
     o = {k: getattr(a, k) for k in ('folder', 'partition', 'gpus', 'cpus', 'mem_gb', 'timeout_min', 'array_parallelism', 'setup')}

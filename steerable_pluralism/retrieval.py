@@ -64,56 +64,64 @@ class Embedder:
     @property
     def cache_dir(self) -> Path: return cache_dir('embeddings', self._cache_dir)
 
-    @property
-    def model(self):
-        "The sentence-transformers model, loaded on first use."
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer
-            try: self._model = SentenceTransformer(str(self.source), device=self.device)
-            except Exception as e:
-                raise RetrievalError(f"cannot load the embedding model {str(self.source)!r} offline ({type(e).__name__}: {e}); "
-                                     "pass a local sentence-transformers folder as Embedder(model=PATH)") from e
-        return self._model
+# %% ../nbs/06_retrieval.ipynb #51c2fa71
+@patch(as_prop=True)
+def model(self: Embedder):
+    "The sentence-transformers model, loaded on first use."
+    if self._model is None:
+        from sentence_transformers import SentenceTransformer
+        try: self._model = SentenceTransformer(str(self.source), device=self.device)
+        except Exception as e:
+            raise RetrievalError(f"cannot load the embedding model {str(self.source)!r} offline ({type(e).__name__}: {e}); "
+                                 "pass a local sentence-transformers folder as Embedder(model=PATH)") from e
+    return self._model
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        "Vectors of `texts`, shape (N, d), float32, each of norm 1."
-        texts = list(texts)
-        if not texts: raise RetrievalError("encode() got no texts: pass a non-empty list of strings")
-        v = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
-        return _normalise(v)
+# %% ../nbs/06_retrieval.ipynb #6328e0f8
+@patch
+def encode(self: Embedder, texts: Sequence[str]) -> np.ndarray:
+    "Vectors of `texts`, shape (N, d), float32, each of norm 1."
+    texts = list(texts)
+    if not texts: raise RetrievalError("encode() got no texts: pass a non-empty list of strings")
+    v = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                          convert_to_numpy=True, show_progress_bar=False)
+    return _normalise(v)
 
-    def embed_scenarios(self, scenarios: Sequence[Scenario]) -> np.ndarray:
-        "Scenario vectors, shape (N, d): normalised (prompt vector + normalised mean of the response vectors)."
-        scenarios = list(scenarios)
-        texts = [t for s in scenarios for t in (s.prompt, *s.responses)]
-        v, out, i = self.encode(texts), [], 0
-        for s in scenarios:
-            out.append(v[i] + _normalise(v[i+1:i+1+s.n].mean(0))); i += 1 + s.n
-        return _normalise(np.stack(out))
+@patch
+def embed_scenarios(self: Embedder, scenarios: Sequence[Scenario]) -> np.ndarray:
+    "Scenario vectors, shape (N, d): normalised (prompt vector + normalised mean of the response vectors)."
+    scenarios = list(scenarios)
+    texts = [t for s in scenarios for t in (s.prompt, *s.responses)]
+    v, out, i = self.encode(texts), [], 0
+    for s in scenarios:
+        out.append(v[i] + _normalise(v[i+1:i+1+s.n].mean(0))); i += 1 + s.n
+    return _normalise(np.stack(out))
 
-    def cache_path(self, benchmark: Benchmark) -> Path:
-        "The cache file of `benchmark`'s vectors: keyed by model name, scenario-text version and `data_hash`."
-        return self.cache_dir/f"{self.model_name}__{TEXT_VERSION}__{benchmark.data_hash}.npy"
+# %% ../nbs/06_retrieval.ipynb #1f262acc
+@patch
+def cache_path(self: Embedder, benchmark: Benchmark) -> Path:
+    "The cache file of `benchmark`'s vectors: keyed by model name, scenario-text version and `data_hash`."
+    return self.cache_dir/f"{self.model_name}__{TEXT_VERSION}__{benchmark.data_hash}.npy"
 
-    def embed(self, benchmark: Benchmark, cache: bool | None = None) -> np.ndarray:
-        "Vectors of every scenario of `benchmark`, shape (S, d); read from the disk cache, or computed and cached."
-        cache, key = self.cache if cache is None else cache, benchmark.data_hash
-        if cache and key in self._memo: return self._memo[key]
-        path, v = self.cache_path(benchmark), None
-        # the cache, then the vectors shipped read-only in data/embeddings/ (HelpSteer2's splits: no 1-3 min wait)
-        for f in ([path, data_dir()/'embeddings'/path.name] if cache else []):
-            if v is not None or not f.exists(): continue
-            try: v = np.load(f)
-            except (ValueError, OSError, EOFError): v = None  # unreadable: recompute and overwrite
-            if v is not None and v.shape[0] != len(benchmark): v = None
-        if v is None:
-            v = self.embed_scenarios(benchmark.scenarios)
-            if cache: _save_atomic(path, v)
-        v.setflags(write=False)
-        if cache: self._memo[key] = v
-        return v
+@patch
+def embed(self: Embedder, benchmark: Benchmark, cache: bool | None = None) -> np.ndarray:
+    "Vectors of every scenario of `benchmark`, shape (S, d); read from the disk cache, or computed and cached."
+    cache, key = self.cache if cache is None else cache, benchmark.data_hash
+    if cache and key in self._memo: return self._memo[key]
+    path, v = self.cache_path(benchmark), None
+    # the cache, then the vectors shipped read-only in data/embeddings/ (HelpSteer2's splits: no 1-3 min wait)
+    for f in ([path, data_dir()/'embeddings'/path.name] if cache else []):
+        if v is not None or not f.exists(): continue
+        try: v = np.load(f)
+        except (ValueError, OSError, EOFError): v = None  # unreadable: recompute and overwrite
+        if v is not None and v.shape[0] != len(benchmark): v = None
+    if v is None:
+        v = self.embed_scenarios(benchmark.scenarios)
+        if cache: _save_atomic(path, v)
+    v.setflags(write=False)
+    if cache: self._memo[key] = v
+    return v
 
+# %% ../nbs/06_retrieval.ipynb #e54d40be
 def _save_atomic(path: Path, arr: np.ndarray):
     "Write `arr` to `path` so that readers see either no file or the whole file (temp file + rename)."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +211,7 @@ def token_ids(self: BertScorer, text: str) -> tuple[int, ...]:
     if self.prefix_space and self._bytelevel: text = ' ' + text
     return tuple(self._tok.encode(text, add_special_tokens=True, max_length=self.max_length, truncation=True))
 
+# %% ../nbs/06_retrieval.ipynb #2587044d
 @patch
 def embed(self: BertScorer, texts: Sequence[str], cache: bool = True) -> list:
     "Per text: (embeddings (L, d) of layer `num_layers`, weights (L,): 0 on the CLS/SEP tokens, 1 elsewhere, as bert_score without idf)."
@@ -222,6 +231,7 @@ def embed(self: BertScorer, texts: Sequence[str], cache: bool = True) -> list:
     if cache: self._cache.update(new); self._ids.update(zip(texts, ids))
     return [new[i] if i in new else self._cache[i] for i in ids]
 
+# %% ../nbs/06_retrieval.ipynb #be4eae7b
 @patch
 def f1(self: BertScorer, query: str, candidates: Sequence[str]) -> np.ndarray:
     "F1 of `query` against each candidate, float32 (N,): `bert_score.score([query] * N, candidates, ...)[2]`."
@@ -272,6 +282,7 @@ def bert_scorer(model=None, num_layers: int | None = None, **opts) -> BertScorer
     if key not in _SCORERS: _SCORERS[key] = BertScorer(model, num_layers, **opts)
     return _SCORERS[key]
 
+# %% ../nbs/06_retrieval.ipynb #febf61b5
 class ExampleIndex:
     "Few-shot example selection from `train` by similarity (MiniLM cosine, or BERTScore F1 of formatted prompts)."
     def __init__(self, train: Benchmark, embedder: Embedder | None = None, similarity='cosine', bertscore_model=None,
@@ -299,25 +310,30 @@ class ExampleIndex:
         "What ranks the examples (hashed into the methods' configuration)."
         return retrieval_key('cosine', embedder=self.embedder) if self.scorer is None else self.scorer.key
 
-    def covers(self, attribute: str) -> np.ndarray:
-        "(S, L) bool: train scenario `s` has a response whose `attribute` label is level `l` of `train.levels`."
-        if attribute not in self._covers:
-            if attribute not in self.train.attributes:
-                raise RetrievalError(f"unknown attribute {attribute!r} for {self.train.name}: use one of {list(self.train.attributes)}")
-            lab = self.train.labels_array()[:, :, self.train.attributes.index(attribute)]
-            self._covers[attribute] = (np.abs(lab[:, :, None] - np.array(self.train.levels)) < 1e-6).any(1)
-        return self._covers[attribute]
+# %% ../nbs/06_retrieval.ipynb #c231c7af
+@patch
+def covers(self: ExampleIndex, attribute: str) -> np.ndarray:
+    "(S, L) bool: train scenario `s` has a response whose `attribute` label is level `l` of `train.levels`."
+    if attribute not in self._covers:
+        if attribute not in self.train.attributes:
+            raise RetrievalError(f"unknown attribute {attribute!r} for {self.train.name}: use one of {list(self.train.attributes)}")
+        lab = self.train.labels_array()[:, :, self.train.attributes.index(attribute)]
+        self._covers[attribute] = (np.abs(lab[:, :, None] - np.array(self.train.levels)) < 1e-6).any(1)
+    return self._covers[attribute]
 
-    def add_queries(self, benchmark: Benchmark):
-        "Embed every scenario of `benchmark` (through the disk cache) for later `select` calls (cosine only)."
-        if self.scorer is None: self._queries.update(zip(benchmark.ids, self.embedder.embed(benchmark)))
-        return self
+# %% ../nbs/06_retrieval.ipynb #95faba4c
+@patch
+def add_queries(self: ExampleIndex, benchmark: Benchmark):
+    "Embed every scenario of `benchmark` (through the disk cache) for later `select` calls (cosine only)."
+    if self.scorer is None: self._queries.update(zip(benchmark.ids, self.embedder.embed(benchmark)))
+    return self
 
-    def query_vector(self, scenario: Scenario) -> np.ndarray:
-        if scenario.id in self._queries: return self._queries[scenario.id]
-        if scenario.id in self._pos: return self.vectors[self._pos[scenario.id]]
-        v = self._queries[scenario.id] = self.embedder.embed_scenarios([scenario])[0]
-        return v
+@patch
+def query_vector(self: ExampleIndex, scenario: Scenario) -> np.ndarray:
+    if scenario.id in self._queries: return self._queries[scenario.id]
+    if scenario.id in self._pos: return self.vectors[self._pos[scenario.id]]
+    v = self._queries[scenario.id] = self.embedder.embed_scenarios([scenario])[0]
+    return v
 
 # %% ../nbs/06_retrieval.ipynb #6fffb547
 @patch

@@ -63,6 +63,7 @@ def _outcome(ev) -> np.ndarray:
                          "outcomes: evaluate the predictions with alignment.evaluate, which keeps them")
     return o
 
+# %% ../nbs/16_stats.ipynb #4f0285e6
 def accuracy_intervals(ev: Evaluation, B: int = N_BOOT, seed: int = 0, level: float = LEVEL,
                        by_n_attributes: bool = False) -> pd.DataFrame:
     "Mean accuracy over targets, population std over targets and the bootstrap interval over scenarios (per n if asked)."
@@ -81,6 +82,7 @@ def accuracy_intervals(ev: Evaluation, B: int = N_BOOT, seed: int = 0, level: fl
     df = pd.DataFrame(rows)
     return df.sort_values('n_attributes', ignore_index=True) if by_n_attributes else df
 
+# %% ../nbs/16_stats.ipynb #c538fc13
 def _items(evaluations) -> list[tuple]:
     if isinstance(evaluations, Evaluation) or hasattr(evaluations, 'outcome'): evaluations = [evaluations]
     return [e if isinstance(e, tuple) else (e, {}) for e in evaluations]
@@ -111,6 +113,7 @@ def verdict(lo: float, hi: float, n_scenarios: int | None = None) -> str:
     if n_scenarios is not None and n_scenarios < MIN_SCENARIOS: return f'too few scenarios for a verdict ({n_scenarios} < {MIN_SCENARIOS})'
     return 'distinguishable from zero' if lo > 0 or hi < 0 else 'not distinguishable from zero'
 
+# %% ../nbs/16_stats.ipynb #562c34ed
 def _common(a, b):
     "Rows and columns of a and b for their common targets (by key) and scenarios (by id), in a's order."
     def pos(have, want):
@@ -124,6 +127,7 @@ def _common(a, b):
                          "compare evaluations of the same benchmark and target set")
     return (pos(a.target_keys, keys), pos(sa, sids)), (pos(b.target_keys, keys), pos(sb, sids))
 
+# %% ../nbs/16_stats.ipynb #17560b3a
 def paired_difference(a: Evaluation, b: Evaluation, B: int = N_BOOT, seed: int = 0, level: float = LEVEL,
                       by_n_attributes: bool = False) -> pd.DataFrame:
     "Accuracy of a minus b on their common targets and jointly scored scenarios, with a joint bootstrap interval."
@@ -148,6 +152,7 @@ def paired_difference(a: Evaluation, b: Evaluation, B: int = N_BOOT, seed: int =
     df = pd.DataFrame(rows)
     return df.sort_values('n_attributes', ignore_index=True) if by_n_attributes else df
 
+# %% ../nbs/16_stats.ipynb #0760cf0b
 def paired_frame(pairs, B: int = N_BOOT, seed: int = 0, level: float = LEVEL, by_n_attributes: bool = False,
                  **columns) -> pd.DataFrame:
     "One row per pair `(a, b)` or `(a, b, {column: value})` (and number of target attributes): a − b with its interval."

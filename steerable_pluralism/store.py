@@ -91,18 +91,21 @@ class PredictionStore:
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
-    def close(self):
-        "Close the database and release the writer lock (idempotent)."
-        if getattr(self, '_con', None) is not None: self._con.close(); self._con = None
-        if self._lock is not None: self._lock.close(); self._lock = None
+# %% ../nbs/09_store.ipynb #ad17eca6
+@patch
+def close(self: PredictionStore):
+    "Close the database and release the writer lock (idempotent)."
+    if getattr(self, '_con', None) is not None: self._con.close(); self._con = None
+    if self._lock is not None: self._lock.close(); self._lock = None
 
-    @property
-    def con(self) -> sqlite3.Connection:
-        if self._con is None: raise StoreError(f"store {self.path} is closed: open a new PredictionStore")
-        return self._con
+@patch(as_prop=True)
+def con(self: PredictionStore) -> sqlite3.Connection:
+    if self._con is None: raise StoreError(f"store {self.path} is closed: open a new PredictionStore")
+    return self._con
 
-    def _writable(self):
-        if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
+@patch
+def _writable(self: PredictionStore):
+    if self.readonly: raise StoreError(f"store {self.path} was opened readonly: open it without readonly=True to write")
 
 # %% ../nbs/09_store.ipynb #e2a491ac
 @patch
@@ -121,6 +124,7 @@ def get(self: PredictionStore, method_key: str, scenario_id: str, unit: str) -> 
                            (method_key, scenario_id, unit)).fetchone()
     return None if row is None else json.loads(row[0])
 
+# %% ../nbs/09_store.ipynb #acfc80ce
 @patch
 def records(self: PredictionStore, method_key: str) -> dict[tuple[str, str], dict]:
     "Every record of `method_key`, keyed by (scenario id, unit): what `Method.assemble` takes."
@@ -140,6 +144,7 @@ def failed(self: PredictionStore, method_key: str) -> set[tuple[str, str]]:
     except sqlite3.OperationalError:        # a record SQLite's JSON reader refuses (e.g. a NaN): read them in Python
         return {k for k, r in self.records(method_key).items() if r.get('failed')}
 
+# %% ../nbs/09_store.ipynb #c8e5854f
 @patch
 def count(self: PredictionStore, method_key: str | None = None) -> int:
     "Number of records of `method_key` (of every method if None)."
@@ -287,6 +292,7 @@ def import_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = Non
         con.execute('ROLLBACK'); raise
     return pd.DataFrame(out, columns=['key', 'file', 'lines', 'added', 'same', 'different', 'replaced', 'meta'])
 
+# %% ../nbs/09_store.ipynb #52d89614
 @patch
 def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) -> str:
     if not path.exists(): return 'none'
@@ -370,6 +376,7 @@ def _target_set(targets, bench: Benchmark) -> TargetSet:
         return TargetSet.from_targets(target_key(t), [t], bench.attributes)
     return TargetSet.from_targets('targets', [parse_target(t, bench.attributes) for t in targets], bench.attributes)
 
+# %% ../nbs/09_store.ipynb #000959ce
 @dataclass
 class StoredRun:
     "One run of a store: its configuration and records, assembled into `Predictions` and evaluated with no model loaded."
@@ -386,27 +393,32 @@ class StoredRun:
 
     def __repr__(self): return f"StoredRun({self.name} = {self.key}, {self.kind}: {self.info['units']}; {len(self.records)} records in {self.store.path})"
 
-    def benchmark(self, benchmark: Benchmark | str | None = None, split: str | None = None) -> Benchmark:
-        "The benchmark this run was made on (from its metadata), or `benchmark` (a Benchmark, a dataset name or a .json path)."
-        if isinstance(benchmark, Benchmark): return benchmark
-        ds, split = benchmark or self.meta.get('benchmark'), split or self.meta.get('split') or 'eval'
-        if not ds: raise StoreError(f"run {self.key} of {self.store.path} names no benchmark (no metadata): pass benchmark= (sp-store: --dataset)")
-        source = self.meta.get('source')      # your own benchmark: the file it was loaded from
-        if not benchmark and ds not in DATASETS and source and Path(source).exists(): ds = source
-        try: return load_benchmark(ds, split)
-        except BenchmarkError as e:
-            what = f"benchmark {ds}/{split}" if benchmark else f"{ds}/{split}, the benchmark run {self.key} was made on,"
-            raise StoreError(f"{what} cannot be loaded here ({e}): pass benchmark= (a Benchmark, a dataset name or a "
-                             ".json benchmark file; sp-store: --dataset)") from None
+# %% ../nbs/09_store.ipynb #745621f0
+@patch
+def benchmark(self: StoredRun, benchmark: Benchmark | str | None = None, split: str | None = None) -> Benchmark:
+    "The benchmark this run was made on (from its metadata), or `benchmark` (a Benchmark, a dataset name or a .json path)."
+    if isinstance(benchmark, Benchmark): return benchmark
+    ds, split = benchmark or self.meta.get('benchmark'), split or self.meta.get('split') or 'eval'
+    if not ds: raise StoreError(f"run {self.key} of {self.store.path} names no benchmark (no metadata): pass benchmark= (sp-store: --dataset)")
+    source = self.meta.get('source')      # your own benchmark: the file it was loaded from
+    if not benchmark and ds not in DATASETS and source and Path(source).exists(): ds = source
+    try: return load_benchmark(ds, split)
+    except BenchmarkError as e:
+        what = f"benchmark {ds}/{split}" if benchmark else f"{ds}/{split}, the benchmark run {self.key} was made on,"
+        raise StoreError(f"{what} cannot be loaded here ({e}): pass benchmark= (a Benchmark, a dataset name or a "
+                         ".json benchmark file; sp-store: --dataset)") from None
 
-    def _units_for(self, ts: TargetSet | None) -> list[str]:
-        return self.units if self.kind != 'target-choice' or ts is None else ts.keys
+# %% ../nbs/09_store.ipynb #870611f2
+@patch
+def _units_for(self: StoredRun, ts: TargetSet | None) -> list[str]:
+    return self.units if self.kind != 'target-choice' or ts is None else ts.keys
 
-    def coverage(self, benchmark=None, targets=None) -> tuple[list[str], int]:
-        "Ids of the benchmark's scenarios the run finished (a record for every unit), and the benchmark's size."
-        b = self.benchmark(benchmark)
-        need = self._units_for(None if targets is None else _target_set(targets, b))
-        return [s.id for s in b if all((s.id, u) in self.records for u in need)], len(b)
+@patch
+def coverage(self: StoredRun, benchmark=None, targets=None) -> tuple[list[str], int]:
+    "Ids of the benchmark's scenarios the run finished (a record for every unit), and the benchmark's size."
+    b = self.benchmark(benchmark)
+    need = self._units_for(None if targets is None else _target_set(targets, b))
+    return [s.id for s in b if all((s.id, u) in self.records for u in need)], len(b)
 
 # %% ../nbs/09_store.ipynb #940b606d
 @patch

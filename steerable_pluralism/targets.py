@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from .benchmark import DATASETS, AttributeDefinitions, BenchmarkError, data_dir, load_definitions
 from .methods import target_key
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['TARGET_SETS', 'TargetError', 'validate_target', 'parse_target', 'TargetSet', 'all_targets', 'load_targets',
@@ -68,6 +69,7 @@ def parse_target(spec: str | Mapping, attributes: Sequence[str], levels: Sequenc
     return validate_target(d, attributes, levels)
 
 # %% ../nbs/02_targets.ipynb #2863f43f
+# long: dataclass fields, __post_init__, the dunders, the cached properties and the classmethod from_targets must be in the class body; index and subset are patched below
 @dataclass
 class TargetSet:
     "Named set of targets: `matrix` (n_targets, n_attributes), NaN = attribute not in that target."
@@ -105,12 +107,6 @@ class TargetSet:
     @property
     def n_attributes(self) -> np.ndarray: return (~np.isnan(self.matrix)).sum(1)
 
-    def index(self, key: str) -> int:
-        "Row of the target with text key `key`."
-        if '_index' not in self.__dict__: self.__dict__['_index'] = {k: i for i, k in enumerate(self.keys)}
-        try: return self.__dict__['_index'][key]
-        except KeyError: raise TargetError(f"target {key!r} is not in target set {self.name!r}") from None
-
     @classmethod
     def from_targets(cls, name: str, targets: Sequence[Mapping], attributes: Sequence[str]) -> 'TargetSet':
         "Build from a list of target dicts (each validated)."
@@ -120,9 +116,19 @@ class TargetSet:
             for a, v in validate_target(t, attributes).items(): m[i, attributes.index(a)] = v
         return cls(name, attributes, m)
 
-    def subset(self, idx) -> 'TargetSet':
-        "The targets at `idx` (indices or a boolean mask)."
-        return TargetSet(self.name, self.attributes, self.matrix[np.asarray(idx)].reshape(-1, len(self.attributes)))
+# %% ../nbs/02_targets.ipynb #cd67b785
+@patch
+def index(self: TargetSet, key: str) -> int:
+    "Row of the target with text key `key`."
+    if '_index' not in self.__dict__: self.__dict__['_index'] = {k: i for i, k in enumerate(self.keys)}
+    try: return self.__dict__['_index'][key]
+    except KeyError: raise TargetError(f"target {key!r} is not in target set {self.name!r}") from None
+
+# %% ../nbs/02_targets.ipynb #20440704
+@patch
+def subset(self: TargetSet, idx) -> 'TargetSet':
+    "The targets at `idx` (indices or a boolean mask)."
+    return TargetSet(self.name, self.attributes, self.matrix[np.asarray(idx)].reshape(-1, len(self.attributes)))
 
 # %% ../nbs/02_targets.ipynb #2657dc12
 def _definitions(dataset) -> AttributeDefinitions:
