@@ -38,6 +38,7 @@ def main():
     ap.add_argument('--scenarios', type=int, default=2)
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--out', default=None, help="folder for bench_engine.json and bench_engine.md")
+    ap.add_argument('--note', default='', help="a sentence on the conditions (e.g. what else ran), added to the table's caption")
     a = ap.parse_args()
     import llama_cpp
     from steerable_pluralism.backends import LlamaCppBackend, smollm2_gguf
@@ -81,7 +82,7 @@ def main():
     print(f"greedy repeat of {s.id} identical: {same}")
     result = {'ratio': tot['ours'] / tot['floor'], 'repeatable': same, 'threads': backend.threads, 'n_batch': backend.n_batch,
               'engine': f"llama-cpp-python {llama_cpp.__version__}", 'model': backend.model_id, 'cpus': os.cpu_count(),
-              'date': time.strftime('%Y-%m-%d'), 'rows': rows}
+              'date': time.strftime('%Y-%m-%d'), 'note': a.note, 'rows': rows}
     print(json.dumps(result))
     if a.out: write_results(result, a.out)
 
@@ -95,7 +96,7 @@ def write_results(r, out):
     tot = {k: sum(x[k] for x in rows) for k in ('ours', 'floor', 'prefill', 'decode', 'prompt_tokens', 'answer_tokens', 'failed')}
     lines = [f"Few-shot comparative regression, paper protocol at full prompts, SmolLM2-135M-Instruct Q4_1 ({r['model']}) on "
              f"{r['engine']}, {r['threads']} threads, {r['cpus']} CPUs, greedy; first {n} HelpSteer2 eval scenarios × 5 attributes; "
-             f"measured {r['date']} by `benchmarks/bench_engine.py` (ours and the floor alternate scenario by scenario).", '',
+             f"measured {r['date']} by `benchmarks/bench_engine.py` (ours and the floor alternate scenario by scenario). {r.get('note', '')}".rstrip(), '',
              '| scenario | prompt tokens | answer tokens | ours (s) | floor (s) | ratio | failed units |', '|---|---|---|---|---|---|---|']
     for x in rows:
         lines.append(f"| {x['scenario']} | {x['prompt_tokens']:,} | {x['answer_tokens']:,} | {x['ours']:.1f} | {x['floor']:.1f} | "
