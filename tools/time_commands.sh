@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time the README's two commands as a new user runs them: a fresh clone of this repository's HEAD, `make reproduce`,
 # then `make test` in it; write the result to docs/timings.md (in this checkout). Usage: bash tools/time_commands.sh [DIR]
-# (DIR: where to clone, default a new temporary folder). pip's own cache is used as on any machine.
+# (DIR: where to clone, default a new temporary folder). pip's own cache is used as on any machine. NOTE='...' adds a
+# sentence on the conditions (what else ran meanwhile) to the table's caption.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${1:-$(mktemp -d)}/steerable-pluralism"
@@ -15,7 +16,7 @@ run() {  # name, command: wall seconds into $secs, log into $dir/$name.log
 run reproduce "make reproduce"; r_secs=$secs; r_status=$status
 run test "make test"; t_secs=$secs; t_status=$status
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-busy=""; if pgrep -f "sp-reproduce grids/study.yaml" >/dev/null; then busy=" The CPU study (\`make study\`) was running in the background on the same cores throughout, so these are upper bounds."; fi
+busy="${NOTE:+ $NOTE}"   # NOTE: what else ran on the machine meanwhile
 {
   echo "Measured $(date +%Y-%m-%d) on this project's machine ($(nproc) CPU cores, $(free -g | awk '/Mem:/{print $2}') GiB, no GPU, Python $(python3 -c 'import sys; print(sys.version.split()[0])')), from a fresh clone of commit $commit, pip's cache warm (\`tools/time_commands.sh\`; load average at the end: $load).$busy"
   echo
