@@ -199,6 +199,15 @@ def _common_len(a: Sequence[int], b: Sequence[int]) -> int:
     while i < n and a[i] == b[i]: i += 1
     return i
 
+def _canonical_prefix(backend, messages, ids, style, tokenize) -> int:
+    "Every turn but the last, rendered and tokenised by `tokenize`, cut one token before its end (both engines' `shared_prefix`)."
+    msgs = check_messages(messages)
+    if len(msgs) < 2: return 0
+    ids = backend.encode(msgs, style) if ids is None else ids
+    try: pre = tokenize(backend.render(msgs[:-1], style, generation_prompt=False))
+    except BackendError: return 0
+    return max(_common_len(pre, ids) - 1, 0)
+
 # %% ../nbs/05_backends.ipynb #95d5b823
 # long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below
 class TransformersBackend(Backend):
@@ -296,12 +305,7 @@ def shared_prefix(self: TransformersBackend, messages: list[dict], ids: list[int
     """Length of the canonical prefix of a chat: every turn but the last one, cut at a token boundary one token
     before the last turn starts. The prefix is computed by its own forward pass whether or not other chats share
     it, so a chat's greedy answer does not depend on which chats it is batched with."""
-    msgs = check_messages(messages)
-    if len(msgs) < 2: return 0
-    ids = self.encode(msgs, style) if ids is None else ids
-    try: pre = self._ids(self.render(msgs[:-1], style, generation_prompt=False), style.special_tokens)
-    except BackendError: return 0
-    return max(_common_len(pre, ids) - 1, 0)
+    return _canonical_prefix(self, messages, ids, style, lambda text: self._ids(text, style.special_tokens))
 
 # %% ../nbs/05_backends.ipynb #5def25c8
 @patch
@@ -469,12 +473,7 @@ def encode(self: LlamaCppBackend, messages, style: ChatStyle = DEFAULT_STYLE) ->
 @patch
 def shared_prefix(self: LlamaCppBackend, messages, ids=None, style: ChatStyle = DEFAULT_STYLE) -> int:
     "Canonical prefix length (as `TransformersBackend.shared_prefix`): every turn but the last, cut one token before it."
-    msgs = check_messages(messages)
-    if len(msgs) < 2: return 0
-    ids = self.encode(msgs, style) if ids is None else ids
-    try: pre = self._tokens(self.render(msgs[:-1], style, generation_prompt=False), style)
-    except BackendError: return 0
-    return max(_common_len(pre, ids) - 1, 0)
+    return _canonical_prefix(self, messages, ids, style, lambda text: self._tokens(text, style))
 
 # %% ../nbs/05_backends.ipynb #c798ca7a
 @patch
