@@ -266,7 +266,8 @@ class LLMChoice:
         self.max_reasoning_chars = int(max_reasoning_chars or (self.protocol.max_reasoning_chars if self.protocol.wording == 'paper' else 200))
         self.samples, self.seed = int(samples), int(seed or 0)
         self.calls_per_unit = self.samples
-        self.max_tokens = int(max_tokens or self.max_reasoning_chars + 32)   # the longest answer the schema allows
+        self.max_tokens = int(max_tokens or self.max_reasoning_chars + 32)   # reserved: a token per reasoning character
+        self._token_cap = bool(max_tokens)                                   # given: also the decoding cap
         self.temperature = float(temperature) if temperature is not None else (0.0 if samples == 1 else 0.7)
         self._paper_orders: dict = {}
 
@@ -300,8 +301,9 @@ def _orders(self: LLMChoice, scenario: Scenario, salt: str = '') -> list[list[in
 def _decide(self: LLMChoice, scenario: Scenario, build, salt: str = '', **extra) -> dict:
     "Sample answers to `build(order)` messages, map every vote back to the original responses, take the majority."
     orders = self._orders(scenario, salt)
-    gens = self.backend.generate([build(o) for o in orders], choice_schema(scenario.n, self.max_reasoning_chars),
-                                 max_tokens=self.max_tokens, temperature=self.temperature,
+    batch = [build(o) for o in orders]
+    gens = self.backend.generate(batch, choice_schema(scenario.n, self.max_reasoning_chars),
+                                 max_tokens=self._decode_tokens(batch), temperature=self.temperature,
                                  seed=int(_seed_for(self.seed, scenario.id, salt).integers(2**31)), style=self.protocol.chat)
     samples = []
     for o, g in zip(orders, gens):
@@ -315,6 +317,13 @@ def _decide(self: LLMChoice, scenario: Scenario, build, salt: str = '', **extra)
             'votes': {str(c): n for c, n in Counter(v for v in votes if v is not None).items()},
             'failed_samples': sum(v is None for v in votes), 'samples': samples,
             'prompt_tokens': sum(g.prompt_tokens for g in gens), 'completion_tokens': sum(g.completion_tokens for g in gens), **extra}
+
+# %% ../nbs/11_baselines.ipynb #4c76dc4c
+@patch
+def _decode_tokens(self: LLMChoice, batch) -> int:
+    if self._token_cap: return self.max_tokens
+    room = self.backend.context_window - max(self.backend.count_tokens(m, self.protocol.chat) for m in batch)
+    return max(self.max_tokens, room)
 
 # %% ../nbs/11_baselines.ipynb #4ec158cb
 @patch

@@ -166,9 +166,16 @@ def examples(self: RegressionMethod, scenario: Scenario, attribute: str) -> list
 # %% ../nbs/08_regression.ipynb #6a9af68f
 @patch
 def answer_tokens(self: RegressionMethod, n_responses: int) -> int:
-    "`max_tokens` of one answer: given, or the longest answer the schema allows (a token per reasoning character)."
+    "Tokens `fit` reserves for one answer: `max_tokens` if given, else a token per reasoning character the schema allows."
     if self.max_tokens: return int(self.max_tokens)
     return (n_responses if self.comparative else 1) * (self.max_reasoning_chars + 24) + 8
+
+# %% ../nbs/08_regression.ipynb #111591f6
+@patch
+def decode_tokens(self: RegressionMethod, n_responses: int, room: int) -> int:
+    "Tokens one answer may decode: `max_tokens` if given, else all the `room` the context leaves (at least the reservation)."
+    reserved = self.answer_tokens(n_responses)
+    return reserved if self.max_tokens else max(reserved, int(room))
 
 # %% ../nbs/08_regression.ipynb #2ec39dfb
 @patch
@@ -242,7 +249,7 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
     if self.comparative: jobs = [(o, None) for o in self.orders(scenario, attribute)]
     else: jobs = [(None, i) for _ in range(self.samples) for i in range(n)]
     schema = regression_schema(n_shown, self.max_reasoning_chars)
-    results, pending, mt, last = [None] * len(jobs), list(range(len(jobs))), max_tokens, ''
+    results, pending, mt, last = [None] * len(jobs), list(range(len(jobs))), self.decode_tokens(n, fit['room']), ''
     rec['retried'] = []                                    # per retry: which jobs, why, with how many tokens
     for attempt in range(1 + self.max_retries):
         batch = [self._messages(scen, attribute, exs, order=o, response_index=i) for o, i in (jobs[j] for j in pending)]
@@ -259,7 +266,7 @@ def score_unit(self: RegressionMethod, scenario: Scenario, attribute: str) -> di
                 cut |= g.finish_reason == 'length'
             else: results[j] = p
         pending = still
-        if not pending or not cut or attempt == self.max_retries: break
+        if not pending or not cut or attempt == self.max_retries or mt >= fit['room']: break   # a full context is not retried
         mt = max(mt, min(2 * mt, fit['room']))             # a cut answer gets more room, the same decoding
         rec['retried'].append({'jobs': list(pending), 'reason': 'cut', 'max_tokens': mt})
     per, reasoning = np.full((self.samples, n), np.nan), {}
