@@ -160,12 +160,14 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
             except Exception as e:
                 out[name] = {'skipped': f"{type(e).__name__}: {e}"}
                 log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-        rounds, t_run = schedule({n: limits[n] for n in built}, block, eager), time.perf_counter()
+        rounds = schedule({n: limits[n] for n in built}, block, eager)
+        worked = []   # seconds of each round that computed units: a resumed run reads its first rounds back in no time
         for b, todo in enumerate(rounds):
-            if b:   # the first rounds of a resumed run are mostly read back, so the ETA is rough
-                per = (time.perf_counter() - t_run) / b
-                log.info("round %d/%d: %.0f min per round so far, about %.1f h left", b + 1, len(rounds), per / 60,
+            if worked:
+                per = sum(worked) / len(worked)
+                log.info("round %d/%d: %.0f min per computed round so far, about %.1f h left", b + 1, len(rounds), per / 60,
                          per * (len(rounds) - b) / 3600)
+            t_round, computed = time.perf_counter(), 0
             for name, m in list(built.items()):
                 if name not in todo: continue
                 start, stop = todo[name]
@@ -174,8 +176,9 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                 try:
                     if m.target_dependent:
                         for w in [w for w in target_dependent_sets if w in targets]:
-                            run_experiment(m, part, store, spread(targets[w], target_dependent_limit), progress=progress)
-                    else: run_experiment(m, part, store, None, progress=progress)
+                            computed += run_experiment(m, part, store, spread(targets[w], target_dependent_limit),
+                                                       progress=progress).info['run']['computed']
+                    else: computed += run_experiment(m, part, store, None, progress=progress).info['run']['computed']
                 except Exception as e:
                     if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
                         incomplete.setdefault(name, []).append(f"{type(e).__name__}: {e}")
@@ -183,6 +186,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                         continue
                     out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
                     log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
+            if computed: worked.append(time.perf_counter() - t_round)
             if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
     for name in methods:
         if name in out: continue
