@@ -34,8 +34,9 @@ def markdown(rows, folder) -> str:
     lines = [f"LLM units of the committed study `{folder}` (SmolLM2-135M-Instruct Q4_1, llama.cpp in process, paper protocol, "
              "full prompts, greedy), from the records' own counts and timings (`benchmarks/study_audit.py`). Seconds were "
              "measured on this 2-core machine while other work shared it. A unit is one prompt per attribute (regression) "
-             "or per target (prompt-aligned). *Cut*: answers that reached the token budget (recorded for choices; a cut "
-             "regression answer is invalid JSON and counts as failed).", '',
+             "or per target (prompt-aligned). *Cut*: answers that ran out of room (recorded for choices; a cut regression "
+             "answer is invalid JSON and counts as failed). An answer may decode into all the room its prompt leaves in the "
+             "context: the schema bounds characters, not tokens.", '',
              '| method | scenarios | units | failed | retried | cut | prompt tokens / unit | answer tokens / unit (max) | s / unit | s / scenario |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for x in rows:
