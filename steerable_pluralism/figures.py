@@ -664,6 +664,10 @@ def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n:
     for a in ('comparative-zeroshot', 'noncomparative-fewshot', 'noncomparative-zeroshot'):
         r = pair(a, proposed)
         if r is not None: lines.append(f"- {a}: {_diff_text(r)}")
+    chance = [(a, r) for a in ('unaligned', 'comparative-zeroshot', 'noncomparative-zeroshot') if (r := pair(a, 'random')) is not None]
+    if chance:   # zero-shot runs cost least, so they reach a verdict first
+        lines += ["", "**Does the model choose better than chance at all?** Each zero-shot LLM chooser minus random:", ""]
+        lines += [f"- {a}: {_diff_text(r)}" for a, r in chance]
     if intervals_by_n is not None and len(intervals_by_n):
         lines += ["", f"**How does accuracy change with the number of target attributes (Fig 8)?** Mean accuracy over "
                   f"targets with that many attributes [95 % interval over scenarios]:", ""]
