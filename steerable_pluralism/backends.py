@@ -89,6 +89,7 @@ class Backend(ABC):
     model_id: str = ''
     context_window: int = 0
     concurrency: int = 1   # calls of `generate` that may run at once from different threads (1: not thread-safe)
+    count_slack: int = 0   # tokens `count_tokens` may fall short by (0: exact); an answer's room leaves them free
 
     def config(self) -> dict:
         "What changes this backend's outputs (hashed into method keys)."
@@ -579,6 +580,11 @@ class OpenAIBackend(Backend):
         self._tokenize: str | None = None   # which tokenize endpoint the server has, found on first use
 
     def config(self) -> dict: return {**super().config(), 'base_url': self.base_url}
+
+    @property
+    def count_slack(self) -> int:
+        "Exact with vLLM's tokenize (it renders the chat), nearly with llama.cpp's (the template estimated), else rough."
+        return {'vllm': 0, 'llama-cpp-python': 64}.get(self._tokenize, self.context_window // 4)
 
     def count_tokens(self, messages, style: ChatStyle = DEFAULT_STYLE) -> int:
         "The server's count where it has a tokenize endpoint (the server renders the chat), else an estimate."

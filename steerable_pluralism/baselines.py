@@ -322,8 +322,8 @@ def _decide(self: LLMChoice, scenario: Scenario, build, salt: str = '', **extra)
 @patch
 def _decode_tokens(self: LLMChoice, batch) -> int:
     if self._token_cap: return self.max_tokens
-    room = self.backend.context_window - max(self.backend.count_tokens(m, self.protocol.chat) for m in batch)
-    return max(self.max_tokens, room)
+    longest = max(self.backend.count_tokens(m, self.protocol.chat) for m in batch)
+    return max(self.max_tokens, self.backend.context_window - longest - getattr(self.backend, 'count_slack', 0))
 
 # %% ../nbs/11_baselines.ipynb #4ec158cb
 @patch

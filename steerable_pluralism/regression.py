@@ -173,9 +173,9 @@ def answer_tokens(self: RegressionMethod, n_responses: int) -> int:
 # %% ../nbs/08_regression.ipynb #111591f6
 @patch
 def decode_tokens(self: RegressionMethod, n_responses: int, room: int) -> int:
-    "Tokens one answer may decode: `max_tokens` if given, else all the `room` the context leaves (at least the reservation)."
+    "Tokens one answer may decode: `max_tokens` if given, else the `room` the context leaves (less the backend's `count_slack`)."
     reserved = self.answer_tokens(n_responses)
-    return reserved if self.max_tokens else max(reserved, int(room))
+    return reserved if self.max_tokens else max(reserved, int(room) - getattr(self.backend, 'count_slack', 0))
 
 # %% ../nbs/08_regression.ipynb #2ec39dfb
 @patch
