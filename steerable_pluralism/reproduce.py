@@ -8,6 +8,7 @@ import argparse, importlib, itertools, json, logging, os, shlex, sys, time, trac
 from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np, pandas as pd
+from fastcore.basics import patch
 from .benchmark import data_dir
 from .backends import backbone_name
 from .methods import parse_target_key
@@ -18,9 +19,9 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'EXECUTORS', 'EXECUTOR_OPTIONS', 'DEFAULT_TIMEOUT_MIN', 'SLURM_ACTIVE',
-           'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread', 'schedule', 'run_methods',
-           'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped', 'run_notebook',
-           'execute_run', 'collect', 'make_local_models', 'ExecutorError', 'check_executor_options',
+           'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread', 'schedule', 'UnitWorkers',
+           'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped',
+           'run_notebook', 'execute_run', 'collect', 'make_local_models', 'ExecutorError', 'check_executor_options',
            'grid_executor_options', 'submitit_parameters', 'make_executor', 'RunJob', 'job_outcome', 'run_jobs',
            'reproduce', 'reproduce_cli', 'add_executor_arguments', 'executor_overrides']
 
@@ -31,7 +32,7 @@ PARAMETERS = {  # the experiment notebook's parameters and their defaults
     'target_dependent_sets': ['sampled', 'high', 'low'], 'target_dependent_limit': None, 'context_budget': None,
     'max_tokens': None, 'method_options': {}, 'out_dir': 'runs', 'run': '',
     'protocol': 'paper', 'method_limits': {}, 'block': None, 'eager': [], 'committed': None, 'cached_only': False,
-    'comparisons': [], 'n_boot': 2000}
+    'comparisons': [], 'n_boot': 2000, 'workers': 1}
 DECODINGS = ('greedy', 'sampling')
 
 # %% ../nbs/13_reproduce.ipynb #5bf96f5a
@@ -133,17 +134,91 @@ def _stored_key(store, name: str, committed=None) -> str:
         if len(keys) == 1: return keys[0]
     return store.run(name).key
 
+# %% ../nbs/13_reproduce.ipynb #9ae7db12
+_WORKER: dict = {}
+
+def _worker_start(threads: int, spec: dict, queue):
+    "Set up a unit worker process: its engine threads, the run's benchmark and method options, the queue to the parent."
+    os.environ['STEERABLE_PLURALISM_THREADS'] = str(threads)
+    _WORKER.clear(); _WORKER.update(spec, queue=queue, methods={})
+
+def _worker_units(name: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, int]:
+    "In a worker: compute method `name`'s units `pairs` (scenario id, unit), each record sent to the parent; (key, how many sent)."
+    from steerable_pluralism.experiment import run_units
+    w = _WORKER
+    if name not in w['methods']:
+        w['methods'][name] = build_method(name, w['backbone'], w['dataset'], **w['opts'][name]).prepare(w['bench'])
+    m, sent = w['methods'][name], 0
+    for s, u, rec in run_units(m, [(w['bench'][sid], u) for sid, u in pairs]):
+        if isinstance(rec, BaseException): continue       # left missing: the parent computes it, or reports its error
+        w['queue'].put((m.key, s.id, u, rec)); sent += 1
+    return m.key, sent
+
+# %% ../nbs/13_reproduce.ipynb #1aa9f4b3
+class UnitWorkers:
+    "N worker processes that compute a method's missing units, each with cores ÷ N engine threads; the parent stores the records."
+    def __init__(self, n: int, spec: dict):
+        self.n, self.spec, self._pool, self._queue = int(n), spec, None, None
+
+    def wanted(self, method) -> bool:
+        "Whether `method`'s units should go to the workers: its LLM runs in this process on the CPU, one unit at a time."
+        from steerable_pluralism.backends import Backend
+        from steerable_pluralism.experiment import unit_concurrency
+        b = getattr(method, 'backend', None)
+        device = getattr(getattr(b, 'model', None), 'device', None)          # transformers: a GPU model is not copied
+        return (self.n > 1 and isinstance(b, Backend) and unit_concurrency(method) == 1
+                and getattr(device, 'type', 'cpu') == 'cpu')
+
+    def close(self):
+        if self._pool is not None: self._pool.shutdown(cancel_futures=True); self._pool = None
+
+# %% ../nbs/13_reproduce.ipynb #3d48545c
+@patch
+def compute(self: UnitWorkers, method, part, store, targets=None) -> int:
+    "Compute `method`'s units of benchmark `part` that `store` lacks in the workers; returns how many were stored."
+    import multiprocessing as mp, queue as queues
+    from concurrent.futures import ProcessPoolExecutor
+    from steerable_pluralism.experiment import target_dicts
+    tl, done = target_dicts(targets), store.done(method.key)
+    todo = [(s.id, u) for s in part for u in method.units(s, tl) if (s.id, u) not in done]
+    if not todo: return 0
+    from steerable_pluralism.reproduce import _worker_start, _worker_units   # by module name: what a spawned process can import
+    if self._pool is None:
+        from steerable_pluralism.backends import default_threads
+        ctx = mp.get_context('spawn')                      # a fresh interpreter: no engine state forked
+        self._queue = ctx.Queue()
+        self._pool = ProcessPoolExecutor(self.n, mp_context=ctx, initializer=_worker_start,
+                                         initargs=(max(1, default_threads() // self.n), self.spec, self._queue))
+    log.info("%s: %d units to %d worker processes", method.name, len(todo), self.n)
+    futures = [self._pool.submit(_worker_units, method.name, [pair]) for pair in todo]   # one unit a task: no worker idles
+    stored, expected = 0, None
+    while expected is None or stored < expected:
+        try: key, sid, unit, rec = self._queue.get(timeout=0.2)
+        except queues.Empty:
+            if expected is None and all(f.done() for f in futures):
+                results = [f.result() for f in futures]        # a worker that died raises here
+                wrong = {k for k, _ in results} - {method.key}
+                if wrong: raise RuntimeError(f"{method.name}: a worker built key {sorted(wrong)}, not {method.key}: "
+                                             "its options differ from the parent's (a bug)")
+                expected = sum(n for _, n in results)
+            continue
+        store.put(key, sid, unit, rec); stored += 1
+    log.info("%s: %d of %d units stored from the workers", method.name, stored, len(todo))
+    return stored
+
 # %% ../nbs/13_reproduce.ipynb #5fef0e95
 # long: one run's loop: build the methods, run them round by round, evaluate each from the store; the steps read best together
 def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone='smollm2', dataset='helpsteer2',
                 decoding='greedy', samples=5, temperature=0.7, seed=0, context_budget=None, max_tokens=None,
                 method_options: Mapping | None = None, target_dependent_sets=('sampled', 'high', 'low'),
                 target_dependent_limit=None, progress=True, protocol='paper', method_limits: Mapping | None = None,
-                block: int | None = None, committed=None, cached_only: bool = False, eager: Sequence[str] = ()) -> dict:
+                block: int | None = None, committed=None, cached_only: bool = False, eager: Sequence[str] = (),
+                workers: int = 1) -> dict:
     """Run and evaluate `methods`; returns `{name: {'evaluations', 'key', 'seconds', 'n_scenarios'} or {'skipped': reason}}`.
     Methods run round-robin over blocks of `block` scenarios, each on its first `method_limits[name]` scenarios; the
-    store is imported from / exported to `committed` (JSON Lines); `cached_only` computes nothing. Every method is
-    evaluated from the store on the scenarios it covers."""
+    store is imported from / exported to `committed` (JSON Lines); `cached_only` computes nothing; `workers` > 1 sends
+    the units of in-process LLMs to that many processes (`UnitWorkers`). Every method is evaluated from the store on the
+    scenarios it covers."""
     from steerable_pluralism.prompts import get_protocol
     tie_rule = get_protocol(protocol).tie_rule
     if committed and Path(committed).is_dir():
@@ -152,42 +227,45 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
     out, built, incomplete, t0 = {}, {}, {}, time.perf_counter()
     limits = {n: min(int((method_limits or {}).get(n) or len(bench)), len(bench)) for n in methods}
     if not cached_only:
+        pool = UnitWorkers(workers, {'backbone': backbone, 'dataset': dataset, 'bench': bench, 'opts': {}})
         for name in methods:
             try:
                 opts = {**decoding_options(decoding, samples, temperature), 'seed': seed, 'max_tokens': max_tokens,
                         'context_budget': context_budget, 'protocol': protocol, **dict((method_options or {}).get(name) or {})}
-                built[name] = build_method(name, backbone, dataset, **opts).prepare(bench)
+                built[name], pool.spec['opts'][name] = build_method(name, backbone, dataset, **opts).prepare(bench), opts
             except Exception as e:
                 out[name] = {'skipped': f"{type(e).__name__}: {e}"}
                 log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-        rounds = schedule({n: limits[n] for n in built}, block, eager)
-        worked = []   # seconds of each round that computed units: a resumed run reads its first rounds back in no time
-        for b, todo in enumerate(rounds):
-            if worked:
-                per = sum(worked) / len(worked)
-                log.info("round %d/%d: %.0f min per computed round so far, about %.1f h left", b + 1, len(rounds), per / 60,
-                         per * (len(rounds) - b) / 3600)
-            t_round, computed = time.perf_counter(), 0
-            for name, m in list(built.items()):
-                if name not in todo: continue
-                start, stop = todo[name]
-                part = bench.subset(ids=bench.ids[start:stop])
-                log.info("%s: round %d/%d, scenarios %d-%d of %d", name, b + 1, len(rounds), start + 1, stop, limits[name])
-                try:
-                    if m.target_dependent:
-                        for w in [w for w in target_dependent_sets if w in targets]:
-                            computed += run_experiment(m, part, store, spread(targets[w], target_dependent_limit),
-                                                       progress=progress).info['run']['computed']
-                    else: computed += run_experiment(m, part, store, None, progress=progress).info['run']['computed']
-                except Exception as e:
-                    if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
-                        incomplete.setdefault(name, []).append(f"{type(e).__name__}: {e}")
-                        log.warning("%s: round %d incomplete, its missing units are computed by the next run: %s", name, b + 1, e)
-                        continue
-                    out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
-                    log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-            if computed: worked.append(time.perf_counter() - t_round)
-            if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
+        try:
+            rounds = schedule({n: limits[n] for n in built}, block, eager)
+            worked = []   # seconds of each round that computed units: a resumed run reads its first rounds back in no time
+            for b, todo in enumerate(rounds):
+                if worked:
+                    per = sum(worked) / len(worked)
+                    log.info("round %d/%d: %.0f min per computed round so far, about %.1f h left", b + 1, len(rounds), per / 60,
+                             per * (len(rounds) - b) / 3600)
+                t_round, computed = time.perf_counter(), 0
+                for name, m in list(built.items()):
+                    if name not in todo: continue
+                    start, stop = todo[name]
+                    part = bench.subset(ids=bench.ids[start:stop])
+                    log.info("%s: round %d/%d, scenarios %d-%d of %d", name, b + 1, len(rounds), start + 1, stop, limits[name])
+                    try:
+                        sets = [spread(targets[w], target_dependent_limit) for w in target_dependent_sets if w in targets] \
+                               if m.target_dependent else [None]
+                        for ts in sets:
+                            if pool.wanted(m): computed += pool.compute(m, part, store, ts)
+                            computed += run_experiment(m, part, store, ts, progress=progress).info['run']['computed']
+                    except Exception as e:
+                        if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
+                            incomplete.setdefault(name, []).append(f"{type(e).__name__}: {e}")
+                            log.warning("%s: round %d incomplete, its missing units are computed by the next run: %s", name, b + 1, e)
+                            continue
+                        out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
+                        log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
+                if computed: worked.append(time.perf_counter() - t_round)
+                if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
+        finally: pool.close()   # the workers stop with the run, however it ends
     for name in methods:
         if name in out: continue
         try:
