@@ -33,7 +33,9 @@ def audit(folder: Path) -> list[dict]:
 def markdown(rows, folder) -> str:
     lines = [f"LLM units of the committed study `{folder}` (SmolLM2-135M-Instruct Q4_1, llama.cpp in process, paper protocol, "
              "full prompts, greedy), from the records' own counts and timings (`benchmarks/study_audit.py`). Seconds were "
-             "measured on this 2-core machine while other work shared it. A unit is one prompt per attribute (regression) "
+             "measured on this 2-core machine, sometimes while other work shared it; later units ran two at a time, one "
+             "thread each (the study's workers), so a unit's seconds are its own elapsed time, not a share of the run's. "
+             "A unit is one prompt per attribute (regression) "
              "or per target (prompt-aligned). *Cut*: answers that ran out of room (recorded for choices; a cut regression "
              "answer is invalid JSON and counts as failed). An answer may decode into all the room its prompt leaves in the "
              "context: the schema bounds characters, not tokens.", '',
