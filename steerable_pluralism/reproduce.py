@@ -174,10 +174,11 @@ class UnitWorkers:
 
 # %% ../nbs/13_reproduce.ipynb #3d48545c
 @patch
-def compute(self: UnitWorkers, method, part, store, targets=None) -> int:
+def compute(self: UnitWorkers, method, part, store, targets=None, progress: bool = True) -> int:
     "Compute `method`'s units of benchmark `part` that `store` lacks in the workers; returns how many were stored."
     import multiprocessing as mp, queue as queues
     from concurrent.futures import ProcessPoolExecutor
+    from tqdm import tqdm
     from steerable_pluralism.experiment import target_dicts
     tl, done = target_dicts(targets), store.done(method.key)
     todo = [(s.id, u) for s in part for u in method.units(s, tl) if (s.id, u) not in done]
@@ -192,6 +193,9 @@ def compute(self: UnitWorkers, method, part, store, targets=None) -> int:
     log.info("%s: %d units to %d worker processes", method.name, len(todo), self.n)
     futures = [self._pool.submit(_worker_units, method.name, [pair]) for pair in todo]   # one unit a task: no worker idles
     stored, expected = 0, None
+    tty = getattr(sys.stderr, 'isatty', lambda: False)()   # as `run_experiment`'s bar: one line every 30 s in a log
+    bar = tqdm(total=len(todo), desc=f"{method.name} ({self.n} workers)", unit='unit', disable=not progress,
+               mininterval=0.1 if tty else 30, ascii=not tty)
     while expected is None or stored < expected:
         try: key, sid, unit, rec = self._queue.get(timeout=0.2)
         except queues.Empty:
@@ -202,7 +206,8 @@ def compute(self: UnitWorkers, method, part, store, targets=None) -> int:
                                              "its options differ from the parent's (a bug)")
                 expected = sum(n for _, n in results)
             continue
-        store.put(key, sid, unit, rec); stored += 1
+        store.put(key, sid, unit, rec); stored += 1; bar.update()
+    bar.close()
     log.info("%s: %d of %d units stored from the workers", method.name, stored, len(todo))
     return stored
 
@@ -254,7 +259,7 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                         sets = [spread(targets[w], target_dependent_limit) for w in target_dependent_sets if w in targets] \
                                if m.target_dependent else [None]
                         for ts in sets:
-                            if pool.wanted(m): computed += pool.compute(m, part, store, ts)
+                            if pool.wanted(m): computed += pool.compute(m, part, store, ts, progress=progress)
                             computed += run_experiment(m, part, store, ts, progress=progress).info['run']['computed']
                     except Exception as e:
                         if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
