@@ -196,11 +196,13 @@ def compute(self: UnitWorkers, method, part, store, targets=None, progress: bool
     tty = getattr(sys.stderr, 'isatty', lambda: False)()   # as `run_experiment`'s bar: one line every 30 s in a log
     bar = tqdm(total=len(todo), desc=f"{method.name} ({self.n} workers)", unit='unit', disable=not progress,
                mininterval=0.1 if tty else 30, ascii=not tty)
+    failed = []
     while expected is None or stored < expected:
         try: key, sid, unit, rec = self._queue.get(timeout=0.2)
         except queues.Empty:
             if expected is None and all(f.done() for f in futures):
-                results = [f.result() for f in futures]        # a worker that died raises here
+                failed = [f.exception() for f in futures if f.exception() is not None]   # a worker died, or could not build
+                results = [f.result() for f in futures if f.exception() is None]
                 wrong = {k for k, _ in results} - {method.key}
                 if wrong: raise RuntimeError(f"{method.name}: a worker built key {sorted(wrong)}, not {method.key}: "
                                              "its options differ from the parent's (a bug)")
@@ -208,6 +210,10 @@ def compute(self: UnitWorkers, method, part, store, targets=None, progress: bool
             continue
         store.put(key, sid, unit, rec); stored += 1; bar.update()
     bar.close()
+    if failed:   # what the workers did not store, the parent's own run computes
+        log.warning("%s: %d of %d worker tasks failed (%s: %s); the run computes their units itself", method.name,
+                    len(failed), len(futures), type(failed[0]).__name__, failed[0])
+        self.close()
     log.info("%s: %d of %d units stored from the workers", method.name, stored, len(todo))
     return stored
 
