@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'EXECUTORS', 'EXECUTOR_OPTIONS', 'DEFAULT_TIMEOUT_MIN', 'SLURM_ACTIVE',
            'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread', 'schedule', 'UnitWorkers',
-           'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped',
+           'eta_hours', 'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped',
            'run_notebook', 'execute_run', 'collect', 'make_local_models', 'ExecutorError', 'check_executor_options',
            'grid_executor_options', 'submitit_parameters', 'make_executor', 'RunJob', 'job_outcome', 'run_jobs',
            'reproduce', 'reproduce_cli', 'add_executor_arguments', 'executor_overrides']
@@ -217,6 +217,15 @@ def compute(self: UnitWorkers, method, part, store, targets=None, progress: bool
     log.info("%s: %d of %d units stored from the workers", method.name, stored, len(todo))
     return stored
 
+# %% ../nbs/13_reproduce.ipynb #5cb12225
+def eta_hours(cost: Mapping, rounds_left: Sequence[Mapping]) -> float | None:
+    """Hours `rounds_left` (`schedule`'s rounds) take at `cost[name] = [seconds, units computed, units per scenario]`;
+    None before any unit was timed (a method not timed yet counts nothing)."""
+    if not any(c[1] for c in cost.values()): return None
+    seconds = sum(cost[n][0] / cost[n][1] * cost[n][2] * (z - a)
+                  for r in rounds_left for n, (a, z) in r.items() if n in cost and cost[n][1])
+    return seconds / 3600
+
 # %% ../nbs/13_reproduce.ipynb #5fef0e95
 # long: one run's loop: build the methods, run them round by round, evaluate each from the store; the steps read best together
 def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone='smollm2', dataset='helpsteer2',
@@ -249,13 +258,10 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                 log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
         try:
             rounds = schedule({n: limits[n] for n in built}, block, eager)
-            worked = []   # seconds of each round that computed units: a resumed run reads its first rounds back in no time
+            cost = {}   # per method: [seconds computing, units computed, units per scenario], for the ETA
             for b, todo in enumerate(rounds):
-                if worked:
-                    per = sum(worked) / len(worked)
-                    log.info("round %d/%d: %.0f min per computed round so far, about %.1f h left", b + 1, len(rounds), per / 60,
-                             per * (len(rounds) - b) / 3600)
-                t_round, computed = time.perf_counter(), 0
+                if b and (h := eta_hours(cost, rounds[b:])) is not None:
+                    log.info("round %d/%d: about %.1f h left at the seconds per unit measured so far", b + 1, len(rounds), h)
                 for name, m in list(built.items()):
                     if name not in todo: continue
                     start, stop = todo[name]
@@ -264,9 +270,14 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                     try:
                         sets = [spread(targets[w], target_dependent_limit) for w in target_dependent_sets if w in targets] \
                                if m.target_dependent else [None]
+                        t_m, n_m, units = time.perf_counter(), 0, 0
                         for ts in sets:
-                            if pool.wanted(m): computed += pool.compute(m, part, store, ts, progress=progress)
-                            computed += run_experiment(m, part, store, ts, progress=progress).info['run']['computed']
+                            if pool.wanted(m): n_m += pool.compute(m, part, store, ts, progress=progress)
+                            info = run_experiment(m, part, store, ts, progress=progress).info['run']
+                            n_m, units = n_m + info['computed'], units + info['units']
+                        c = cost.setdefault(name, [0.0, 0, 0.0])
+                        if n_m: c[0], c[1] = c[0] + time.perf_counter() - t_m, c[1] + n_m
+                        c[2] = units / max(len(part), 1)
                     except Exception as e:
                         if error_kind(e) == 'transient':   # e.g. a server that stopped answering: units left missing, go on
                             incomplete.setdefault(name, []).append(f"{type(e).__name__}: {e}")
@@ -274,7 +285,6 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
                             continue
                         out[name] = {'skipped': f"{type(e).__name__}: {e}"}; del built[name]
                         log.warning("skipped method %s: %s", name, out[name]['skipped']); log.debug(traceback.format_exc())
-                if computed: worked.append(time.perf_counter() - t_round)
                 if committed: store.export_jsonl(committed, keys=[m.key for m in built.values()])
         finally: pool.close()   # the workers stop with the run, however it ends
     for name in methods:
