@@ -17,9 +17,9 @@ from fastcore.basics import patch
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
            'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'BackendUnavailable', 'Generation',
            'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf',
-           'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'TransformersBackend', 'default_threads',
-           'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend', 'openai_spec', 'load_backend',
-           'backbone_name']
+           'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'answer_budget', 'TransformersBackend',
+           'default_threads', 'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend',
+           'openai_spec', 'load_backend', 'backbone_name']
 
 # %% ../nbs/05_backends.ipynb #883f74ff
 SMOLLM2_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -208,6 +208,12 @@ def _canonical_prefix(backend, messages, ids, style, tokenize) -> int:
     try: pre = tokenize(backend.render(msgs[:-1], style, generation_prompt=False))
     except BackendError: return 0
     return max(_common_len(pre, ids) - 1, 0)
+
+def answer_budget(backend, reserved: int, room: int, capped: bool) -> int:
+    "Tokens one answer may decode: `reserved` if that is a cap (`max_tokens` given), else the `room` its prompt leaves less the backend's `count_slack` (never below `reserved`): a schema bounds characters, not tokens."
+    return int(reserved) if capped else max(int(reserved), int(room) - getattr(backend, 'count_slack', 0))
+
+
 
 # %% ../nbs/05_backends.ipynb #95d5b823
 # long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from .benchmark import Benchmark, Predictions, Scenario
 from .alignment import chosen_label_means
-from .backends import Backend, Generation, from_pretrained_offline
+from .backends import Backend, Generation, answer_budget, from_pretrained_offline
 from .benchmark import has_split, load_benchmark, load_definitions
 from .methods import AttributeScoresMethod, ChoiceMethod, TargetChoiceMethod, TransientError, letters, register, target_key
 from .prompts import (PROMPT_VERSION, choice_schema, definitions_config, get_protocol, paper_choice_user, paper_orders,
@@ -323,7 +323,7 @@ def _decide(self: LLMChoice, scenario: Scenario, build, salt: str = '', **extra)
 def _decode_tokens(self: LLMChoice, batch) -> int:
     if self._token_cap: return self.max_tokens
     longest = max(self.backend.count_tokens(m, self.protocol.chat) for m in batch)
-    return max(self.max_tokens, self.backend.context_window - longest - getattr(self.backend, 'count_slack', 0))
+    return answer_budget(self.backend, self.max_tokens, self.backend.context_window - longest, capped=False)
 
 # %% ../nbs/11_baselines.ipynb #4ec158cb
 @patch

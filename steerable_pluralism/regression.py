@@ -10,6 +10,7 @@ import numpy as np
 from .benchmark import DATASETS, Benchmark, Scenario, has_split, load_benchmark, load_definitions
 from .methods import AttributeScoresMethod, register
 from fastcore.basics import patch
+from .backends import answer_budget
 from .prompts import (PROMPT_VERSION, definitions_config, get_protocol, letters, paper_orders, paper_regression_user,
                                          regression_messages, regression_schema, shorten)
 
@@ -174,8 +175,7 @@ def answer_tokens(self: RegressionMethod, n_responses: int) -> int:
 @patch
 def decode_tokens(self: RegressionMethod, n_responses: int, room: int) -> int:
     "Tokens one answer may decode: `max_tokens` if given, else the `room` the context leaves (less the backend's `count_slack`)."
-    reserved = self.answer_tokens(n_responses)
-    return reserved if self.max_tokens else max(reserved, int(room) - getattr(self.backend, 'count_slack', 0))
+    return answer_budget(self.backend, self.answer_tokens(n_responses), room, capped=bool(self.max_tokens))
 
 # %% ../nbs/08_regression.ipynb #2ec39dfb
 @patch
