@@ -209,11 +209,10 @@ def _canonical_prefix(backend, messages, ids, style, tokenize) -> int:
     except BackendError: return 0
     return max(_common_len(pre, ids) - 1, 0)
 
+# %% ../nbs/05_backends.ipynb #afc05c5f
 def answer_budget(backend, reserved: int, room: int, capped: bool) -> int:
     "Tokens one answer may decode: `reserved` if that is a cap (`max_tokens` given), else the `room` its prompt leaves less the backend's `count_slack` (never below `reserved`): a schema bounds characters, not tokens."
     return int(reserved) if capped else max(int(reserved), int(room) - getattr(backend, 'count_slack', 0))
-
-
 
 # %% ../nbs/05_backends.ipynb #95d5b823
 # long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below
