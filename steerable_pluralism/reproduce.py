@@ -13,6 +13,7 @@ from .benchmark import data_dir
 from .backends import backbone_name
 from .methods import parse_target_key
 from .experiment import build_method, error_kind, run_experiment
+from .store import PredictionStore
 from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_frame
 
 log = logging.getLogger(__name__)
@@ -20,10 +21,10 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'PARAMETERS', 'DECODINGS', 'FRAMES', 'EXECUTORS', 'EXECUTOR_OPTIONS', 'DEFAULT_TIMEOUT_MIN', 'SLURM_ACTIVE',
            'GridError', 'run_name', 'load_grid', 'expand_grid', 'decoding_options', 'spread', 'schedule', 'UnitWorkers',
-           'eta_hours', 'run_methods', 'run_frames', 'save_run', 'run_complete', 'experiment_notebook', 'run_skipped',
-           'run_notebook', 'execute_run', 'collect', 'make_local_models', 'ExecutorError', 'check_executor_options',
-           'grid_executor_options', 'submitit_parameters', 'make_executor', 'RunJob', 'job_outcome', 'run_jobs',
-           'reproduce', 'reproduce_cli', 'add_executor_arguments', 'executor_overrides']
+           'eta_hours', 'run_methods', 'run_frames', 'save_run', 'run_complete', 'run_store', 'experiment_notebook',
+           'run_skipped', 'run_notebook', 'execute_run', 'collect', 'make_local_models', 'ExecutorError',
+           'check_executor_options', 'grid_executor_options', 'submitit_parameters', 'make_executor', 'RunJob',
+           'job_outcome', 'run_jobs', 'reproduce', 'reproduce_cli', 'add_executor_arguments', 'executor_overrides']
 
 # %% ../nbs/13_reproduce.ipynb #7e122abf
 PARAMETERS = {  # the experiment notebook's parameters and their defaults
@@ -355,6 +356,27 @@ def run_complete(run_dir, params: Mapping) -> bool:
     c = json.loads(f.read_text())
     return c['params'] == json.loads(json.dumps(dict(params), default=str)) and not c['skipped']
 
+# %% ../nbs/13_reproduce.ipynb #00bfe472
+def run_store(run_dir, committed=None, cached_only: bool = False) -> PredictionStore:
+    """The store a run uses: `run_dir/store.sqlite`, except that a cached-only run with a `committed` export reads the
+    export alone (an in-memory store), warning about what the folder's store holds beyond it."""
+    path = Path(run_dir)/'store.sqlite'
+    if not (cached_only and committed and Path(committed).is_dir()): return PredictionStore(path)
+    store = PredictionStore(':memory:'); store.import_jsonl(committed)
+    if path.is_file():
+        extra = differ = 0
+        with PredictionStore(path, readonly=True) as local:
+            for k in store.methods():
+                have = store.records(k)
+                for su, r in local.records(k).items():
+                    if su not in have: extra += 1
+                    elif have[su] != r: differ += 1
+        if extra or differ:
+            log.warning("%s holds %d record(s) that the committed export %s lacks and %d that differ from it: the export is "
+                        "drawn, not them. If that store is newer (a run still computing), `sp-store export %s %s` puts them "
+                        "in the export; if it is stale, delete it", path, extra, committed, differ, path, committed)
+    return store
+
 # %% ../nbs/13_reproduce.ipynb #fd4227b0
 def experiment_notebook() -> Path:
     "The parameterised experiment notebook (in the repository's `nbs/_experiments/`)."
@@ -368,11 +390,11 @@ def _mic_missing(dataset) -> bool:
     return dataset == 'mic' and not (data_dir()/'mic'/'eval.json').exists()
 
 def run_skipped(p: Mapping, force: bool = False) -> str | None:
-    "'no data' (MIC not built) or 'complete' (finished with these parameters, unless `force`) when run `p` needs no execution."
+    "'no data' (MIC not built) or 'complete' (finished with these parameters; not when `force` or cached-only) when run `p` needs no execution."
     if _mic_missing(p['dataset']):
         log.warning("%s: MIC.csv not provided (data/mic/ is missing): run skipped; see `python -m steerable_pluralism.curation`", p['run'])
         return 'no data'
-    if not force and run_complete(Path(p['out_dir'])/p['run'], p):
+    if not force and not p.get('cached_only') and run_complete(Path(p['out_dir'])/p['run'], p):
         log.info("%s: complete, skipped", p['run']); return 'complete'
     return None
 
@@ -618,7 +640,7 @@ def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[st
               only: Sequence[str] | None = None, executor: str = 'inprocess', executor_options: Mapping | None = None,
               wait: bool = True, poll_s: float | None = None) -> dict:
     """Run every run of `grid` (skipping complete ones; only the runs named in `only` if given), stack the results and
-    draw every figure and table. `cached_only`: compute nothing, evaluate the stores (and committed exports) as they are.
+    draw every figure and table. `cached_only`: compute nothing, evaluate the stores as they are (a run's committed export alone where it has one).
     `executor`: 'inprocess' (default), or 'local' / 'slurm': one submitit job per run, with the grid's `executor:` options
     overridden by `executor_options`; `wait=False` (slurm) submits and returns without drawing."""
     if executor not in EXECUTORS: raise ExecutorError(f"executor {executor!r} is not one of {EXECUTORS}")
@@ -663,7 +685,7 @@ def reproduce_cli(argv: Sequence[str] | None = None) -> int:
     p.add_argument('--figures', default='figures', help="where figures and tables go (default: figures/)")
     p.add_argument('--force', action='store_true', help="re-execute complete runs (their stores still supply finished predictions)")
     p.add_argument('--kernel', default='python3', help="Jupyter kernel for the notebooks (default: python3)")
-    p.add_argument('--cached-only', action='store_true', help="compute nothing: evaluate and draw what the stores and committed exports hold")
+    p.add_argument('--cached-only', action='store_true', help="compute nothing: evaluate and draw what the stores hold (a run with a committed export: that export alone)")
     p.add_argument('--run', action='append', dest='only', help="only this run of the grid (repeatable)")
     add_executor_arguments(p)
     a = p.parse_args(argv)
