@@ -117,8 +117,9 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
     store.set_meta(method.key, json.loads(json.dumps({
         'method': method.name, 'config': method.config(), 'benchmark': benchmark.name, 'split': benchmark.split,
         **({'source': str(Path(benchmark.source).resolve())} if benchmark.source and benchmark.name not in DATASETS else {}),
-        'attributes': list(benchmark.attributes), 'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
-        'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}, default=str)))
+        'attributes': list(benchmark.attributes),   # what the latest call covered (a round-robin study calls once per block):
+        'last_call': {'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
+                      'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}}, default=str)))
     errors, fatal, in_a_row, computed = [], None, 0, 0
     stop = lambda: fatal is not None or in_a_row >= max_transient   # a bug, or e.g. the server is down: no new unit starts
     tty = getattr(sys.stderr, 'isatty', lambda: False)()   # in a notebook run by sp-reproduce: one line every 30 s
