@@ -16,9 +16,9 @@ from .targets import TargetError, TargetSet, load_targets, parse_target
 from .alignment import CHOICE_TOL, TIE_TOL, Evaluation, align, evaluate, reindex_scores
 
 # %% auto #0
-__all__ = ['SYNCHRONOUS', 'GZIP_ABOVE', 'CONFLICTS', 'RUN_COLUMNS', 'StoreError', 'synchronous_mode', 'project_path',
-           'PredictionStore', 'predictions', 'export_files', 'read_export', 'decoding_label', 'describe_run',
-           'StoredRun', 'open_store', 'store_parser', 'store_cli']
+__all__ = ['SYNCHRONOUS', 'GZIP_ABOVE', 'CONFLICTS', 'VOLATILE_META', 'RUN_COLUMNS', 'StoreError', 'synchronous_mode',
+           'project_path', 'PredictionStore', 'predictions', 'export_files', 'read_export', 'decoding_label',
+           'describe_run', 'StoredRun', 'open_store', 'store_parser', 'store_cli']
 
 # %% ../nbs/09_store.ipynb #494e91ad
 class StoreError(RuntimeError):
@@ -293,6 +293,9 @@ def import_jsonl(self: PredictionStore, folder, keys: Sequence[str] | None = Non
     return pd.DataFrame(out, columns=['key', 'file', 'lines', 'added', 'same', 'different', 'replaced', 'meta'])
 
 # %% ../nbs/09_store.ipynb #52d89614
+VOLATILE_META = ('last_call',)   # metadata keys about the latest call, not the run
+
+# %% ../nbs/09_store.ipynb #2f03db90
 @patch
 def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) -> str:
     if not path.exists(): return 'none'
@@ -302,6 +305,8 @@ def _import_meta(self: PredictionStore, key: str, path: Path, on_conflict: str) 
     cur = self.meta(key)
     if cur == m: return 'same'
     if cur is not None and on_conflict != 'replace':
+        stable = lambda d: {k: v for k, v in d.items() if k not in VOLATILE_META}
+        if stable(cur) == stable(m): return 'kept'
         warnings.warn(f"{path}: the metadata of {key} differs from the store's; kept the store's (on_conflict='replace' takes the file's)")
         return 'kept'
     self.con.execute('INSERT OR REPLACE INTO meta VALUES (?, ?, ?)', (key, _to_json(m, f'{path}'), time.time()))
