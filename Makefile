@@ -32,8 +32,9 @@ $(VENV)/.installed: $(VENV)/.installed-run
 test: setup
 	PATH="$(abspath $(BIN)):$$PATH" bash tools/test.sh
 
+# the redraw reads the committed export alone, into its own folder: it never touches a study running in runs/study
 reproduce: setup-run
-	$(OFFLINE) $(BIN)/sp-reproduce grids/study.yaml --cached-only --figures figures
+	$(OFFLINE) $(BIN)/sp-reproduce grids/study.yaml --cached-only --out runs/redraw --figures figures
 	$(OFFLINE) $(BIN)/sp-reproduce $(GRID) --figures runs/quick/figures
 
 study: setup-run
