@@ -117,7 +117,7 @@ def run_experiment(method: Method, benchmark: Benchmark, store, targets=None, pr
     store.set_meta(method.key, json.loads(json.dumps({
         'method': method.name, 'config': method.config(), 'benchmark': benchmark.name, 'split': benchmark.split,
         **({'source': str(Path(benchmark.source).resolve())} if benchmark.source and benchmark.name not in DATASETS else {}),
-        'attributes': list(benchmark.attributes),   # what the latest call covered (a round-robin study calls once per block):
+        'attributes': list(benchmark.attributes),   # and this call's slice (a study run block by block rewrites it):
         'last_call': {'data_hash': benchmark.data_hash, 'n_scenarios': len(benchmark), 'n_units': len(units),
                       'targets': getattr(targets, 'name', None if tl is None else f'{len(tl)} targets')}}, default=str)))
     errors, fatal, in_a_row, computed = [], None, 0, 0
