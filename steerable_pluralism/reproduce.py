@@ -13,7 +13,7 @@ from .benchmark import data_dir
 from .backends import backbone_name
 from .methods import parse_target_key
 from .experiment import build_method, error_kind, run_experiment
-from .store import PredictionStore
+from .store import PredictionStore, export_files, read_export
 from .figures import RESULT_COLUMNS, draw_all, implicit_bias_frame, results_frame
 
 log = logging.getLogger(__name__)
@@ -358,16 +358,15 @@ def run_complete(run_dir, params: Mapping) -> bool:
 
 # %% ../nbs/13_reproduce.ipynb #00bfe472
 def run_store(run_dir, committed=None, cached_only: bool = False) -> PredictionStore:
-    """The store a run uses: `run_dir/store.sqlite`, except that a cached-only run with a `committed` export reads the
-    export alone (an in-memory store), warning about what the folder's store holds beyond it."""
+    """The store a run uses: `run_dir/store.sqlite`, except that a cached-only run with a `committed` export gets an empty
+    in-memory store (`run_methods` imports the export into it), with a warning about what the folder's store holds beyond it."""
     path = Path(run_dir)/'store.sqlite'
     if not (cached_only and committed and Path(committed).is_dir()): return PredictionStore(path)
-    store = PredictionStore(':memory:'); store.import_jsonl(committed)
-    if path.is_file():
+    if path.is_file():   # the export itself is imported once, by `run_methods`
         extra = differ = 0
         with PredictionStore(path, readonly=True) as local:
-            for k in store.methods():
-                have = store.records(k)
+            for k, f in export_files(committed).items():
+                have = {(sid, u): r for sid, u, r in read_export(f)}
                 for su, r in local.records(k).items():
                     if su not in have: extra += 1
                     elif have[su] != r: differ += 1
@@ -375,7 +374,7 @@ def run_store(run_dir, committed=None, cached_only: bool = False) -> PredictionS
             log.warning("%s holds %d record(s) that the committed export %s lacks and %d that differ from it: the export is "
                         "drawn, not them. If that store is newer (a run still computing), `sp-store export %s %s` puts them "
                         "in the export; if it is stale, delete it", path, extra, committed, differ, path, committed)
-    return store
+    return PredictionStore(':memory:')
 
 # %% ../nbs/13_reproduce.ipynb #fd4227b0
 def experiment_notebook() -> Path:
