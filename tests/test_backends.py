@@ -35,6 +35,18 @@ def test_tiny_shared_prefix_padding_and_max_batch(tiny):
     finally: tiny.max_batch = None
     assert [g.prompt_tokens for g in alone] == [tiny.count_tokens(c) for c in chats]
 
+@pytest.mark.skipif(not __import__('torch').cuda.is_available(), reason='needs a CUDA GPU')
+def test_tiny_bf16_on_gpu(tmp_path):
+    "On a GPU in bfloat16: weights there, answers valid and repeatable, a chat batched with others answers as alone."
+    import torch
+    b = TransformersBackend(tiny_chat_model(tmp_path), dtype='bfloat16', device='cuda')
+    assert b.dtype == 'bfloat16' and b.model.device.type == 'cuda'
+    chats = [[CHAT[0], {'role': 'user', 'content': q}] for q in ('Q: 2+2?\nAnswer: 4', 'Q: a longer question here?\nAnswer: no', 'Q: x?')]
+    alone = [b.generate([c], SCORE, max_tokens=60)[0] for c in chats]
+    assert all(0 <= json.loads(g.text)['score'] <= 100 for g in alone if g.finish_reason == 'stop')
+    assert [g.text for g in alone] == [b.generate([c], SCORE, max_tokens=60)[0].text for c in chats]
+    assert [g.text for g in b.generate(chats, SCORE, max_tokens=60)] == [g.text for g in alone]
+
 def test_tiny_context_window_error(tiny):
     with pytest.raises(BackendError, match='context window'):
         tiny.generate([[{'role': 'user', 'content': 'x' * 2000}]], max_tokens=4)
