@@ -28,7 +28,8 @@ Per shape, after a warm-up answer:
 
 Run: `PYTHONPATH=. HF_HUB_OFFLINE=1 python benchmarks/bench_gpu.py --shape-dir DIR --out benchmarks/results`
 (DIR: a folder with SmolLM2's config.json and tokenizer, written from the GGUF by `--write-shape-dir DIR`).
-`--shapes tiny --device cpu` is a dry run of the script on any machine.
+`--shapes tiny --device cpu` is a dry run of the script on any machine. On a GPU machine with no package index or hub,
+`bash tools/gpu_check.sh prepare` (here) and `bash tools/gpu_check.sh run OUT` (there) repeat the whole check.
 """
 import argparse, json, platform, shutil, statistics, tempfile, time
 from pathlib import Path
