@@ -31,7 +31,7 @@ Run: `PYTHONPATH=. HF_HUB_OFFLINE=1 python benchmarks/bench_gpu.py --shape-dir D
 `--shapes tiny --device cpu` is a dry run of the script on any machine. On a GPU machine with no package index or hub,
 `bash tools/gpu_check.sh prepare` (here) and `bash tools/gpu_check.sh run OUT` (there) repeat the whole check.
 """
-import argparse, json, platform, shutil, statistics, tempfile, time
+import argparse, json, platform, statistics, tempfile, time
 from pathlib import Path
 import torch
 
@@ -168,7 +168,8 @@ COLS = [('shape', 'backbone shape'), ('params', 'params (M)'), ('prompt_tokens',
         ('peak_gib', 'peak GiB')]
 
 
-def markdown(res):
+def markdown(res, folder='benchmarks/results'):
+    "The Markdown table and caption of `res`; a `warm_check` file is read from `folder`."
     rows = res['rows']
     head = '| ' + ' | '.join(c for _, c in COLS) + ' |\n|' + '|'.join('---' if k == 'shape' else '---:' for k, _ in COLS) + '|\n'
     def cell(r, k):
@@ -187,7 +188,7 @@ def markdown(res):
     pace += '.' if ratios else ''
     w = res.get('warm_check')
     if w:   # the same answer timed late in another run: how much a run's warm-up moves these rates
-        other = json.loads((Path(res.get('_dir', 'benchmarks/results'))/w['file']).read_text())
+        other = json.loads((Path(folder)/w['file']).read_text())
         late = next(r[w['field']] for r in other['rows'] if r['shape'] == w['shape'])
         here = next(r['decode_tok_s'] for r in rows if r['shape'] == w['shape'])
         pace += (f" How warm a run is matters: in a later run on a fresh machine (`{w['file']}`), the {w['shape']} shape's "
@@ -219,8 +220,8 @@ def main(argv=None):
     ap.add_argument('--render', metavar='JSON', help="redraw JSON's table (bench_gpu.md beside it) and stop")
     args = ap.parse_args(argv)
     if args.render:
-        res = {**json.loads(Path(args.render).read_text()), '_dir': str(Path(args.render).parent)}
-        Path(args.render).with_suffix('.md').write_text(markdown(res)); print(markdown(res)); return
+        path = Path(args.render); md = markdown(json.loads(path.read_text()), path.parent)
+        path.with_suffix('.md').write_text(md); print(md); return
     if args.write_shape_dir: print(write_shape_dir(args.write_shape_dir)); return
     if not (Path(args.shape_dir)/'tokenizer.json').exists():
         raise SystemExit(f"--shape-dir {args.shape_dir}: no tokenizer.json there; write it with --write-shape-dir {args.shape_dir}")
@@ -238,8 +239,8 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         res['rows'].append(row)
         (out/'bench_gpu.json').write_text(json.dumps(res, indent=1) + '\n')   # each shape kept as soon as measured
-        (out/'bench_gpu.md').write_text(markdown(res))
-    print(markdown(res))
+        (out/'bench_gpu.md').write_text(markdown(res, out))
+    print(markdown(res, out))
 
 
 if __name__ == '__main__':

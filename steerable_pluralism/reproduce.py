@@ -366,8 +366,10 @@ def run_store(run_dir, committed=None, cached_only: bool = False) -> PredictionS
         extra = differ = 0
         with PredictionStore(path, readonly=True) as local:
             for k, f in export_files(committed).items():
+                mine = local.records(k)
+                if not mine: continue   # nothing of this run in the folder's store: its export need not be read
                 have = {(sid, u): r for sid, u, r in read_export(f)}
-                for su, r in local.records(k).items():
+                for su, r in mine.items():
                     if su not in have: extra += 1
                     elif have[su] != r: differ += 1
         if extra or differ:

@@ -38,7 +38,6 @@ def test_tiny_shared_prefix_padding_and_max_batch(tiny):
 @pytest.mark.skipif(not __import__('torch').cuda.is_available(), reason='needs a CUDA GPU')
 def test_tiny_bf16_on_gpu(tmp_path):
     "On a GPU in bfloat16: weights there, answers valid and repeatable, a chat batched with others answers as alone."
-    import torch
     b = TransformersBackend(tiny_chat_model(tmp_path), dtype='bfloat16', device='cuda')
     assert b.dtype == 'bfloat16' and b.model.device.type == 'cuda'
     chats = [[CHAT[0], {'role': 'user', 'content': q}] for q in ('Q: 2+2?\nAnswer: 4', 'Q: a longer question here?\nAnswer: no', 'Q: x?')]
