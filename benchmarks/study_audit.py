@@ -2,12 +2,16 @@
 retried answers, prompt and answer tokens, and seconds. Shows whether tokens are wasted (cut answers, retries, invalid
 JSON) and what a scenario costs at the paper's full prompts on this machine.
 
-Run: `PYTHONPATH=. python benchmarks/study_audit.py [--study study/smollm2-helpsteer2-greedy] [--out benchmarks/results]`
-writes `study_audit.md` (the table the README includes) into `--out`.
+With the grid's planned scenario counts (`method_limits` of the run whose `committed` folder is `--study`) it also says
+how many CPU-hours the planned coverage still needs at these costs: a projection from the units computed so far, not
+a measurement.
+
+Run: `PYTHONPATH=. python benchmarks/study_audit.py [--study study/smollm2-helpsteer2-greedy] [--grid grids/study.yaml]
+[--out benchmarks/results]` writes `study_audit.md` (the table the README includes) into `--out`.
 """
 import argparse, json
 from pathlib import Path
-import numpy as np
+import numpy as np, yaml
 
 
 def audit(folder: Path) -> list[dict]:
@@ -30,7 +34,13 @@ def audit(folder: Path) -> list[dict]:
     return sorted(rows, key=lambda x: x['method'])
 
 
-def markdown(rows, folder) -> str:
+def planned(grid: Path, folder: str) -> tuple[dict, int]:
+    "The `method_limits` and `workers` of the grid's run whose `committed` folder is `folder` (empty, 1 when none is)."
+    runs = [r for r in yaml.safe_load(grid.read_text()).get('runs', []) if str(r.get('committed', '')).rstrip('/') == str(folder).rstrip('/')]
+    return (runs[0].get('method_limits', {}), int(runs[0].get('workers', 1))) if runs else ({}, 1)
+
+
+def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
     lines = [f"LLM units of the committed study `{folder}` (SmolLM2-135M-Instruct Q4_1, llama.cpp in process, paper protocol, "
              "full prompts, greedy), from the records' own counts and timings (`benchmarks/study_audit.py`). Seconds were "
              "measured on this 2-core machine, sometimes while other work shared it; later units ran two at a time, one "
@@ -39,20 +49,29 @@ def markdown(rows, folder) -> str:
              "or per target (prompt-aligned). *Cut*: answers that ran out of room (recorded for choices; a cut regression "
              "answer is invalid JSON and counts as failed). An answer may decode into all the room its prompt leaves in the "
              "context: the schema bounds characters, not tokens.", '',
-             '| method | scenarios | units | failed | retried | cut | prompt tokens / unit | answer tokens / unit (max) | s / unit | s / scenario |',
-             '|---|---|---|---|---|---|---|---|---|---|']
+             '| method | scenarios | planned | units | failed | retried | cut | prompt tokens / unit | answer tokens / unit (max) | s / unit | s / scenario | CPU-hours left |',
+             '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    limits, left = limits or {}, 0.0
     for x in rows:
-        lines.append(f"| {x['method']} | {x['scenarios']} | {x['units']} | {x['failed']} | {x['retried']} | {x['cut']} | "
+        plan = limits.get(x['method'])
+        hours = max(plan - x['scenarios'], 0) * x['seconds_scenario'] / 3600 if plan else None
+        left += hours or 0
+        lines.append(f"| {x['method']} | {x['scenarios']} | {plan or '—'} | {x['units']} | {x['failed']} | {x['retried']} | {x['cut']} | "
                      f"{x['prompt_tokens']:,.0f} | {x['answer_tokens']:.0f} ({x['answer_max']}) | {x['seconds_unit']:.1f} | "
-                     f"{x['seconds_scenario']:.0f} |")
+                     f"{x['seconds_scenario']:.0f} | {'—' if hours is None else f'{hours:.1f}'} |")
+    if limits:
+        lines += ['', f"*CPU-hours left*: (planned − computed scenarios) × s / scenario, a projection at the costs so far. In all "
+                      f"{left:.1f} CPU-hours, about {left / workers:.0f} hours of wall time with the grid's {workers} workers on this "
+                      "machine with nothing else running."]
     return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--study', default='study/smollm2-helpsteer2-greedy')
+    ap.add_argument('--grid', default='grids/study.yaml')
     ap.add_argument('--out', default=None)
     a = ap.parse_args()
-    text = markdown(audit(Path(a.study)), a.study)
+    text = markdown(audit(Path(a.study)), a.study, *planned(Path(a.grid), a.study))
     print(text)
     if a.out: Path(a.out).mkdir(parents=True, exist_ok=True); (Path(a.out)/'study_audit.md').write_text(text)
