@@ -43,6 +43,20 @@ def test_readme_render_pulls_in_files(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match='nowhere.md'): readme.render(nb)
 
 
+def test_included_headings_nest_under_the_section(tmp_path, monkeypatch):
+    "An included file's title gives way to the section that includes it; its subsections sit one level below; code is untouched."
+    (tmp_path / 'grid.md').write_text("## Run the grid\n\n```bash\n# a comment\n```\n\n### One GPU\n\ntext\n")
+    (tmp_path / 'bad.md').write_text("# What bad input gets\n\nintro\n\n## targets\n\n| a |\n")
+    cells = [{'cell_type': 'markdown', 'source': ['## Run the grid']},
+             {'cell_type': 'code', 'source': ['#| include: grid.md']},
+             {'cell_type': 'markdown', 'source': ['## Bad input']},
+             {'cell_type': 'code', 'source': ['#| include: bad.md']}]
+    nb = tmp_path / 'index.ipynb'; nb.write_text(json.dumps({'cells': cells}))
+    monkeypatch.setattr(readme, 'ROOT', tmp_path)
+    assert readme.render(nb) == readme.HEADER + ("## Run the grid\n\n```bash\n# a comment\n```\n\n### One GPU\n\ntext\n\n"
+                                                 "## Bad input\n\nintro\n\n### targets\n\n| a |\n")
+
+
 def test_every_notebook_names_the_project_kernel():
     lacking = {p.stem for p in kernelspec.lacking()}
     assert lacking <= PENDING_KERNELSPEC, f"notebooks without the project's kernelspec: {sorted(lacking - PENDING_KERNELSPEC)}: run python tools/kernelspec.py"

@@ -116,7 +116,8 @@ def _is_show_doc(c) -> bool: return c.cell_type == 'code' and bool(re.match(r'(\
 def to_markdown(nb, doc_host: str, head: str | None = None) -> str:
     "A processed notebook as one Markdown page (`head`: the notebook's own title cell, in place of the front matter)."
     import yaml
-    parts, cells, i = [], list(nb.cells), 0
+    from readme import headings, nest    # tools/readme.py: an included file nests under the section that includes it
+    parts, cells, i, level = [], list(nb.cells), 0, 0
     while i < len(cells):
         c = cells[i]; i += 1
         src = c.source if isinstance(c.source, str) else ''.join(c.source)
@@ -128,14 +129,18 @@ def to_markdown(nb, doc_host: str, head: str | None = None) -> str:
             continue
         if c.cell_type == 'markdown':
             parts.append(src.strip('\n'))
+            level = ([l for _, l in headings(src)] or [level])[-1]
             continue
         d, body = _strip_directives(src)
         inc = ' '.join((getattr(c, 'directives_', None) or {}).get('include:', []))
         if inc and inc != 'false':      # `#| include: PATH`: the committed file's text, as in tools/readme.py
             f = ROOT / inc
-            parts.append(f.read_text().strip('\n') if f.exists() else
-                         f'!!! note "Not generated yet"\n    `{inc}` is written by the batch (`make reproduce`).')
-            if not f.exists(): print(f"docs: {inc} does not exist yet: the page says so", file=sys.stderr)
+            if f.exists():
+                text = f.read_text().strip('\n')
+                parts.append(nest(text, level) if level else text)
+            else:
+                parts.append(f'!!! note "Not generated yet"\n    `{inc}` is written by the batch (`make reproduce`).')
+                print(f"docs: {inc} does not exist yet: the page says so", file=sys.stderr)
             continue
         if _is_exported(c):             # the show_doc of what it defines first, then its source, folded
             docs = []     # the show_doc cells right under it: written ones in order, the ones nbdev added reversed
