@@ -262,7 +262,9 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
             cost = {}   # per method: [seconds computing, units computed, units per scenario], for the ETA
             for b, todo in enumerate(rounds):
                 if b and (h := eta_hours(cost, rounds[b:])) is not None:
-                    log.info("round %d/%d: about %.1f h left at the seconds per unit measured so far", b + 1, len(rounds), h)
+                    untimed = sorted({n for r in rounds[b:] for n in r if n in built and not cost.get(n, [0, 0])[1]})
+                    log.info("round %d/%d: about %.1f h left at the seconds per unit measured so far%s", b + 1, len(rounds), h,
+                             f", more for {', '.join(untimed)} (not timed in this run yet)" if untimed else '')
                 for name, m in list(built.items()):
                     if name not in todo: continue
                     start, stop = todo[name]
