@@ -21,8 +21,8 @@ from .alignment import chosen_label_means
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
            'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'METHOD_ORDER', 'REGRESSION_METHODS',
-           'PROMPT_ALIGNED_METHODS', 'save_results', 'PAPER_COLUMNS', 'PAPER_MARKERS', 'PAPER_NUMBERS', 'ENGINES',
-           'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
+           'PROMPT_ALIGNED_METHODS', 'save_results', 'EMPTY_ROW', 'PAPER_COLUMNS', 'PAPER_MARKERS', 'PAPER_NUMBERS',
+           'ENGINES', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
            'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown', 'save_table',
            'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_frame', 'paper_backbones', 'paper_column',
            'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
@@ -216,12 +216,20 @@ def _placeholder(ax, dataset: str, backbone: str | None = None, polar=False):
     ax.text(0.5, 0.5, missing_text(dataset), ha='center', va='center', fontsize=11, color='0.3',
             transform=ax.transAxes, bbox=dict(boxstyle='round', fc='0.95', ec='0.7'))
 
-def _grid(nrows, ncols, w=4.6, h=3.4, polar=False):
-    fig = Figure(figsize=(w*ncols, h*nrows), layout='constrained')
-    axes = np.empty((nrows, ncols), object)
+EMPTY_ROW = 0.3    # height of a row of placeholders (a dataset with no results), as a share of a full row
+
+def _grid(nrows, ncols, w=4.6, h=3.4, polar=False, empty: Sequence[int] = ()):
+    "A constrained grid of panels; the rows in `empty` (placeholders only) get `EMPTY_ROW` of a row's height."
+    ratios = [EMPTY_ROW if i in empty else 1.0 for i in range(nrows)]
+    fig = Figure(figsize=(w*ncols, h*sum(ratios)), layout='constrained')
+    gs, axes = fig.add_gridspec(nrows, ncols, height_ratios=ratios), np.empty((nrows, ncols), object)
     for i in range(nrows):
-        for j in range(ncols): axes[i, j] = fig.add_subplot(nrows, ncols, i*ncols + j + 1, projection='polar' if polar else None)
+        for j in range(ncols): axes[i, j] = fig.add_subplot(gs[i, j], projection='polar' if polar else None)
     return fig, axes
+
+def _empty_rows(df: pd.DataFrame, datasets: Sequence[str]) -> list[int]:
+    "The rows (datasets) of a figure that have no results: they hold placeholders only."
+    return [i for i, ds in enumerate(datasets) if df[df.dataset == ds].empty]
 
 def _figure_legend(fig, ncol):
     "One legend under the figure with every labelled artist of its panels (once each)."
@@ -388,7 +396,8 @@ def plot_accuracy_bars(results: pd.DataFrame, datasets: Sequence[str] = DATASET_
     _check_columns(results, RESULT_COLUMNS, 'results frame'); paper = paper_frame(paper)
     res = with_labels(results)
     bbs = _backbones([res], backbones)
-    fig, axes = _grid(len(datasets), len(bbs), w=max(4.6, 0.55*res.label.nunique()*len(target_sets)/2 + 2), h=3.6)
+    fig, axes = _grid(len(datasets), len(bbs), w=max(4.6, 0.55*res.label.nunique()*len(target_sets)/2 + 2), h=3.6,
+                      empty=_empty_rows(res, datasets))
     colors = dict(zip(target_sets, sns.color_palette('Set2', len(target_sets))))
     markers = dict(zip(paper_backbones(paper), PAPER_MARKERS))
     n_paper = 0
@@ -435,7 +444,7 @@ def plot_implicit_bias(bias: pd.DataFrame, datasets: Sequence[str] = DATASET_ORD
     "Fig 7: polar plots of the mean true label values of the responses target-free models chose."
     _check_columns(bias, BIAS_COLUMNS, 'implicit-bias frame')
     bbs = _backbones([bias], backbones)
-    fig, axes = _grid(len(datasets), len(bbs), 4.2, 4.2, polar=True)
+    fig, axes = _grid(len(datasets), len(bbs), 4.2, 4.2, polar=True, empty=_empty_rows(bias, datasets))
     parts = []
     for i, ds in enumerate(datasets):
         for j, bb in enumerate(bbs):
@@ -474,44 +483,59 @@ def _paper_lines(ax, paper, ds, method, decoding, ts, color, label):
                     fontsize=5.5, color=color, va='bottom', ha='right', annotation_clip=False)
     return len(rows)
 
-# %% ../nbs/12_figures.ipynb #7fdd9d68
-# long: one figure: its drawing loop and its caption read best together
+# %% ../nbs/12_figures.ipynb #da679e95
+def _n_panel(ax, d, label, ci, paper, ds, colors, level) -> int:
+    "One method's Fig 8 panel: its all/sampled lines, their bands, the random level and the paper's lines; returns how many of those."
+    m, dec = d[d.label == label][['method', 'decoding']].iloc[0]
+    n_paper = 0
+    if level is not None: ax.axhline(level, ls='--', lw=0.8, color='0.5', gid='random level')
+    for ts, ls in (('all', '-'), ('sampled', ':')):
+        g = d[(d.label == label) & (d.target_set == ts)].groupby('n_attributes').accuracy.mean() * 100
+        if not len(g): continue
+        ax.plot(g.index, g.values, ls=ls, marker='o', ms=3, color=colors[ts], gid=f"{label} ({ts})")
+        band = np.array([ci.get((m, dec, ts, int(n)), (np.nan, np.nan)) for n in g.index])
+        if (~np.isnan(band)).any():
+            ax.fill_between(g.index, band[:, 0], band[:, 1], color=colors[ts], alpha=0.2, lw=0, gid=f"{label} ({ts}) interval")
+        n_paper += _paper_lines(ax, paper, ds, m, dec, ts, colors[ts], label)
+    ax.set_title(label, fontsize=8); ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.tick_params(labelsize=7)
+    sns.despine(ax=ax)
+    return n_paper
+
+# %% ../nbs/12_figures.ipynb #c551a4ce
+# long: one figure: its layout (a block of panels per dataset × backbone), drawing loop and caption read best together
 def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER, backbones=None,
-                       paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None) -> Figure:
-    "Fig 8: accuracy (%) against the number of attributes of the target; sampled dotted, all solid; bands and paper lines."
+                       paper: pd.DataFrame | str | None = 'reported', intervals: pd.DataFrame | None = None,
+                       ncols: int = 4) -> Figure:
+    "Fig 8: accuracy (%) against the number of attributes of the target, a panel per method; sampled dotted, all solid; bands, random and paper lines."
     _check_columns(results, RESULT_COLUMNS, 'results frame'); paper = paper_frame(paper)
     res = with_labels(results[results.target_set.isin(['all', 'sampled'])])
-    bbs = _backbones([results], backbones)
-    fig, axes = _grid(len(datasets), len(bbs), 5.4, 3.4)
-    labels_all = _labels_in_order(res) if len(res) else []
-    colors = dict(zip(labels_all, sns.color_palette('tab10', max(1, len(labels_all)))))
-    n_paper = 0
-    for i, ds in enumerate(datasets):
-        for j, bb in enumerate(bbs):
-            ax, d = axes[i, j], res[(res.dataset == ds) & (res.backbone == bb)]
-            if d.empty: _placeholder(ax, ds, bb if len(bbs) > 1 else None); continue
-            ci = _interval_lookup(intervals, ds, bb, by_n=True)
-            for l in _labels_in_order(d):
-                m, dec = d[d.label == l][['method', 'decoding']].iloc[0]
-                for ts, ls in (('all', '-'), ('sampled', ':')):
-                    g = d[(d.label == l) & (d.target_set == ts)].groupby('n_attributes').accuracy.mean() * 100
-                    if not len(g): continue
-                    ax.plot(g.index, g.values, ls=ls, marker='o', ms=3, color=colors[l], gid=f"{l} ({ts})")
-                    band = np.array([ci.get((m, dec, ts, int(n)), (np.nan, np.nan)) for n in g.index])
-                    if (~np.isnan(band)).any():
-                        ax.fill_between(g.index, band[:, 0], band[:, 1], color=colors[l], alpha=0.15, lw=0, gid=f"{l} ({ts}) interval")
-                    n_paper += _paper_lines(ax, paper, ds, m, dec, ts, colors[l], l)
-            ax.set_xlabel('number of attributes in target'); ax.set_ylabel('accuracy (%)'); ax.set_ylim(0, 100)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_title(f"{DATASET_TITLES.get(ds, ds)} · {bb} (n={_range(d.n_scenarios)}, failures={run_failures(d)})", fontsize=9)
-            sns.despine(ax=ax)
-    handles = [Line2D([], [], color=c, marker='o', ms=3, label=l) for l, c in colors.items()]
-    handles += [Line2D([], [], color='k', ls='-', label='all targets'), Line2D([], [], color='k', ls=':', label='sampled targets')]
+    blocks = [(ds, bb, res[(res.dataset == ds) & (res.backbone == bb)]) for ds in datasets for bb in _backbones([results], backbones)]
+    rows = [math.ceil(d.label.nunique() / ncols) for *_, d in blocks]
+    fig = Figure(figsize=(2.8 * ncols, sum(2.3 * r + 0.5 if r else 0.9 for r in rows)), layout='constrained')
+    subs = fig.subfigures(len(blocks), 1, squeeze=False, height_ratios=[2.3 * r + 0.5 if r else 0.9 for r in rows])[:, 0]
+    colors = dict(zip(TARGET_SETS, sns.color_palette('Set2', len(TARGET_SETS))))
+    n_paper, used = 0, []
+    for sf, (ds, bb, d), r in zip(subs, blocks, rows):
+        if d.empty: _placeholder(sf.add_subplot(), ds, bb if len(_backbones([results], backbones)) > 1 else None); continue
+        axs = sf.subplots(r, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        ci, level = _interval_lookup(intervals, ds, bb, by_n=True), _random_level(d, ds, None)
+        labels = _labels_in_order(d)
+        for ax, l in zip(axs, labels): n_paper += _n_panel(ax, d, l, ci, paper, ds, colors, level)
+        for ax in axs[len(labels):]: ax.set_axis_off()
+        for ax in axs[max(0, len(labels) - ncols):len(labels)]: ax.tick_params(labelbottom=True)   # above an empty slot too
+        used += list(axs[:len(labels)])
+        sf.suptitle(f"{DATASET_TITLES.get(ds, ds)} · {bb} (n={_range(d.n_scenarios)}, failures={run_failures(d)})", fontsize=9)
+        sf.supxlabel('number of attributes in target', fontsize=8); sf.supylabel('accuracy (%)', fontsize=8)
+    if used: used[0].set_ylim(max(0, 10 * math.floor((min(ax.dataLim.y0 for ax in used) - 2) / 10)), 102)
+    handles = [Line2D([], [], color=colors['all'], ls='-', marker='o', ms=3, label='all targets'),
+               Line2D([], [], color=colors['sampled'], ls=':', marker='o', ms=3, label='sampled targets'),
+               Line2D([], [], color='0.5', ls='--', lw=0.8, label='random (overall)')]
     if n_paper: handles.append(Line2D([], [], color='k', ls='-.', lw=0.9, label="paper's overall number"))
-    fig.legend(handles=handles, loc='outside lower center', ncol=3, fontsize=7)
+    fig.legend(handles=handles, loc='outside lower center', ncol=len(handles), fontsize=7)
     sub = results[results.target_set.isin(['all', 'sampled'])]
-    fig.caption = ("Fig 8. Accuracy (%) against the number of attributes in the target, mean over targets; all targets "
-                   "solid, sampled targets dotted" + ("; shaded: 95 % bootstrap interval over scenarios" if intervals is not None else '')
+    fig.caption = ("Fig 8. Accuracy (%) against the number of attributes in the target, mean over targets, one panel per "
+                   "method; all targets solid, sampled targets dotted, the random method's overall accuracy dashed grey"
+                   + ("; shaded: 95 % bootstrap interval over scenarios" if intervals is not None else '')
                    + ". " + (f"The paper gives no per-number-of-attributes values: dash-dot lines are its overall accuracy for "
                              f"the method, decoding and target set (Adams et al. 2025, Tables 1–3; {n_paper} shown), labelled with "
                              "its backbone. " if n_paper else "The paper reports no overall number for these methods and target sets. ")

@@ -150,7 +150,7 @@ def test_fig7_implicit_bias(bias):
 
 def test_fig8_accuracy_vs_n(results):
     fig = F.plot_accuracy_vs_n(results[results.backbone == 'smollm2'])
-    lines = {l.get_gid(): l for l in fig.axes[0].lines}
+    lines = {l.get_gid(): l for ax in fig.axes for l in ax.lines}
     sampled = lines['comparative-fewshot (sampled)']
     assert list(sampled.get_xdata()) == [1, 2] and list(sampled.get_ydata()) == [60.0, 100.0] and sampled.get_linestyle() == ':'
     solid = lines['comparative-fewshot (all)']
@@ -161,7 +161,7 @@ def test_fig8_accuracy_vs_n(results):
 def test_fig8_paper_reference_lines_and_bands(results):
     sm = results[results.backbone == 'smollm2']
     fig = F.plot_accuracy_vs_n(sm)
-    refs = {l.get_gid(): l.get_ydata()[0] for l in fig.axes[0].lines if str(l.get_gid()).startswith('paper')}
+    refs = {l.get_gid(): l.get_ydata()[0] for ax in fig.axes for l in ax.lines if str(l.get_gid()).startswith('paper')}
     assert refs['paper comparative-fewshot (all, Llama-3.2-3B-Instruct)'] == 55.2
     assert refs['paper prompt-aligned (sampling) (sampled, Llama-3.3-70B-Instruct)'] == 57.2
     assert len(refs) == 8 and 'no per-number-of-attributes values' in fig.caption
@@ -169,7 +169,7 @@ def test_fig8_paper_reference_lines_and_bands(results):
     byn = pd.DataFrame({'dataset': 'helpsteer2', 'backbone': 'smollm2', 'method': 'comparative-fewshot', 'decoding': 'greedy',
                         'target_set': 'all', 'n_attributes': [1, 2], 'accuracy': [.9, .7], 'ci_low': [.8, .5], 'ci_high': [1.0, .85]})
     fig = F.plot_accuracy_vs_n(sm, intervals=byn)
-    band = [c for c in fig.axes[0].collections if c.get_gid() == 'comparative-fewshot (all) interval'][0]
+    band = [c for ax in fig.axes for c in ax.collections if c.get_gid() == 'comparative-fewshot (all) interval'][0]
     ys = band.get_paths()[0].vertices[:, 1]
     assert ys.min() == pytest.approx(50.0) and ys.max() == pytest.approx(100.0) and 'shaded' in fig.caption
 
