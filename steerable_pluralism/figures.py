@@ -27,7 +27,7 @@ __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTE
            'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_frame', 'paper_backbones', 'paper_column',
            'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
            'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
-           'study_table', 'study_answers', 'surface_baseline_lines', 'runtime_table', 'paired_table',
+           'study_table', 'study_answers', 'surface_baseline_lines', 'runtime_table', 'paired_table', 'plot_paired',
            'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
@@ -765,6 +765,41 @@ def paired_table(paired: pd.DataFrame) -> pd.DataFrame:
                           f"from zero' when the interval excludes 0. {_tie_text(paired)}")
     return t
 
+# %% ../nbs/12_figures.ipynb #665a0960
+# long: one figure: picking a row per comparison, its drawing loop and its caption read best together
+def plot_paired(paired: pd.DataFrame, target_sets: Sequence[str] = ('all', 'sampled')) -> Figure:
+    "Paired differences (`stats.paired_frame`) as a forest plot: A − B (%) and its interval per comparison, a panel per dataset × backbone × decoding."
+    _check_columns(paired, ('method_a', 'method_b', 'diff', 'ci_low', 'ci_high', 'verdict', 'target_set'), 'paired frame (stats.paired_frame)')
+    p = (paired[paired.n_attributes.isna()] if 'n_attributes' in paired.columns else paired).reset_index(drop=True)
+    keys = [c for c in ('dataset', 'backbone', 'decoding') if c in p.columns]
+    rank = p.target_set.map({t: i for i, t in enumerate(target_sets)})
+    p = p[rank.notna()].assign(_r=rank).sort_values('_r', kind='stable').drop_duplicates(keys + ['method_a', 'method_b']).sort_index()
+    groups = list(p.groupby(keys, sort=False)) if keys else [((), p)]
+    heights = [0.7 + 0.27 * len(g) for _, g in groups] or [1.0]
+    fig = Figure(figsize=(7.5, sum(heights) + 0.5), layout='constrained')
+    axs = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for ax, (key, g) in zip(axs, groups):
+        y = np.arange(len(g))[::-1]
+        for yi, r in zip(y, g.itertuples()):
+            c, d = ('k', True) if r.verdict == 'distinguishable from zero' else ('0.55', False)
+            if pd.notna(r.ci_low): ax.plot([100 * r.ci_low, 100 * r.ci_high], [yi, yi], color=c, lw=1.4, gid=f"{r.method_a} − {r.method_b} ({r.target_set})")
+            ax.plot([100 * r.diff], [yi], 'o', ms=5, color=c, mfc=c if d else 'w', gid=f"{r.method_a} − {r.method_b} ({r.target_set}) point")
+        n = lambda r: f", {r.n_scenarios} sc." if hasattr(r, 'n_scenarios') else ''
+        ax.set_yticks(y, [f"{r.method_a} − {r.method_b} ({r.target_set}{n(r)})" for r in g.itertuples()], fontsize=7)
+        ax.axvline(0, color='0.3', ls='--', lw=0.8); ax.tick_params(axis='x', labelsize=7)
+        ax.set_title(' · '.join(DATASET_TITLES.get(k, str(k)) for k in (key if isinstance(key, tuple) else (key,))), fontsize=9)
+        sns.despine(ax=ax)
+    axs[-1].set_xlabel('A − B: difference in accuracy (percentage points)', fontsize=8)
+    fig.legend(handles=[Line2D([], [], color='k', marker='o', label='interval excludes 0 (distinguishable)'),
+                        Line2D([], [], color='0.55', marker='o', mfc='w', label='interval includes 0, or too few scenarios')],
+               loc='outside lower center', ncol=2, fontsize=7)
+    level = float(paired.level.iloc[0]) if 'level' in paired.columns and len(paired) else 0.95
+    fig.caption = (f"Paired differences. Accuracy of A minus B (percentage points) on the same scenarios and targets, mean over "
+                   f"targets, with its {100 * level:g} % percentile bootstrap interval over scenarios (A and B resampled "
+                   "jointly); each comparison on all targets where it has them, else on sampled targets. Every target set "
+                   f"is in table_paired. No correction for multiple comparisons. {_tie_text(paired)}")
+    return fig
+
 # %% ../nbs/12_figures.ipynb #4344048d
 def default_target_sets(datasets: Sequence[str] = DATASET_ORDER) -> dict:
     "The paper's sampled/high/low targets per dataset, from `targets.load_targets`."
@@ -805,7 +840,8 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
     else: skipped['fig7_implicit_bias'] = 'no implicit-bias frame (no target-free model run)'
     if runtime is not None and len(runtime): tab('table_runtime', lambda: runtime_table(runtime, results, datasets))
     else: skipped['table_runtime'] = 'no runtime frame'
-    if paired is not None and len(paired): tab('table_paired', lambda: paired_table(paired))
+    if paired is not None and len(paired):
+        tab('table_paired', lambda: paired_table(paired)); fig('fig_paired', lambda: plot_paired(paired))
     if intervals is not None and len(intervals): tab('table_study', lambda: study_table(intervals, runtime, results))
     if paired is not None and len(paired):
         try:
