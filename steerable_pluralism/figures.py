@@ -509,14 +509,16 @@ def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_
     "Fig 8: accuracy (%) against the number of attributes of the target, a panel per method; sampled dotted, all solid; bands, random and paper lines."
     _check_columns(results, RESULT_COLUMNS, 'results frame'); paper = paper_frame(paper)
     res = with_labels(results[results.target_set.isin(['all', 'sampled'])])
-    blocks = [(ds, bb, res[(res.dataset == ds) & (res.backbone == bb)]) for ds in datasets for bb in _backbones([results], backbones)]
-    rows = [math.ceil(d.label.nunique() / ncols) for *_, d in blocks]
-    fig = Figure(figsize=(2.8 * ncols, sum(2.3 * r + 0.5 if r else 0.9 for r in rows)), layout='constrained')
-    subs = fig.subfigures(len(blocks), 1, squeeze=False, height_ratios=[2.3 * r + 0.5 if r else 0.9 for r in rows])[:, 0]
+    bbs = _backbones([results], backbones)
+    blocks = [(ds, bb, res[(res.dataset == ds) & (res.backbone == bb)]) for ds in datasets for bb in bbs]
+    rows = [math.ceil(d.label.nunique() / ncols) for *_, d in blocks]          # rows of panels per block (0: a placeholder)
+    heights = [2.3 * r + 0.5 if r else 0.9 for r in rows]
+    fig = Figure(figsize=(2.8 * ncols, sum(heights)), layout='constrained')
+    subs = fig.subfigures(len(blocks), 1, squeeze=False, height_ratios=heights)[:, 0]
     colors = dict(zip(TARGET_SETS, sns.color_palette('Set2', len(TARGET_SETS))))
     n_paper, used = 0, []
     for sf, (ds, bb, d), r in zip(subs, blocks, rows):
-        if d.empty: _placeholder(sf.add_subplot(), ds, bb if len(_backbones([results], backbones)) > 1 else None); continue
+        if d.empty: _placeholder(sf.add_subplot(), ds, bb if len(bbs) > 1 else None); continue
         axs = sf.subplots(r, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         ci, level = _interval_lookup(intervals, ds, bb, by_n=True), _random_level(d, ds, None)
         labels = _labels_in_order(d)
@@ -526,7 +528,8 @@ def plot_accuracy_vs_n(results: pd.DataFrame, datasets: Sequence[str] = DATASET_
         used += list(axs[:len(labels)])
         sf.suptitle(f"{DATASET_TITLES.get(ds, ds)} · {bb} (n={_range(d.n_scenarios)}, failures={run_failures(d)})", fontsize=9)
         sf.supxlabel('number of attributes in target', fontsize=8); sf.supylabel('accuracy (%)', fontsize=8)
-    if used: used[0].set_ylim(max(0, 10 * math.floor((min(ax.dataLim.y0 for ax in used) - 2) / 10)), 102)
+    lo = max(0, 10 * math.floor((min(ax.dataLim.y0 for ax in used) - 2) / 10)) if used else 0
+    for ax in used: ax.set_ylim(lo, 102)          # one axis for every block: the methods differ by a few points
     handles = [Line2D([], [], color=colors['all'], ls='-', marker='o', ms=3, label='all targets'),
                Line2D([], [], color=colors['sampled'], ls=':', marker='o', ms=3, label='sampled targets'),
                Line2D([], [], color='0.5', ls='--', lw=0.8, label='random (overall)')]

@@ -158,6 +158,15 @@ def test_fig8_accuracy_vs_n(results):
     assert 'MIC.csv not provided' in F.figure_texts(fig)
 
 
+def test_fig8_two_backbones_share_one_axis(results):
+    "A block of panels per backbone; every panel on the same accuracy axis, so blocks compare at a glance."
+    fig = F.plot_accuracy_vs_n(results)
+    blocks = {sf.get_suptitle().split(' (')[0] for sf in fig.subfigs if sf.get_suptitle()}
+    assert blocks == {'HelpSteer2 · smollm2', 'HelpSteer2 · big'}, blocks
+    drawn = [ax for ax in fig.axes if ax.lines]
+    assert len({ax.get_ylim() for ax in drawn}) == 1, {ax.get_ylim() for ax in drawn}
+
+
 def test_fig8_paper_reference_lines_and_bands(results):
     sm = results[results.backbone == 'smollm2']
     fig = F.plot_accuracy_vs_n(sm)
