@@ -784,13 +784,13 @@ def plot_paired(paired: pd.DataFrame, target_sets: Sequence[str] = ('all', 'samp
     for ax, (key, g) in zip(axs, groups):
         y = np.arange(len(g))[::-1]
         for yi, r in zip(y, g.itertuples()):
-            c, d = ('k', True) if r.verdict == 'distinguishable from zero' else ('0.55', False)
+            d = r.verdict == 'distinguishable from zero'; c = 'k' if d else '0.55'
             if pd.notna(r.ci_low): ax.plot([100 * r.ci_low, 100 * r.ci_high], [yi, yi], color=c, lw=1.4, gid=f"{r.method_a} − {r.method_b} ({r.target_set})")
             ax.plot([100 * r.diff], [yi], 'o', ms=5, color=c, mfc=c if d else 'w', gid=f"{r.method_a} − {r.method_b} ({r.target_set}) point")
         sc = [f", {n} sc." for n in g.n_scenarios] if 'n_scenarios' in g.columns else [''] * len(g)
         ax.set_yticks(y, [f"{r.method_a} − {r.method_b} ({r.target_set}{c})" for r, c in zip(g.itertuples(), sc)], fontsize=7)
         ax.axvline(0, color='0.3', ls='--', lw=0.8); ax.tick_params(axis='x', labelsize=7)
-        ax.set_title(' · '.join(DATASET_TITLES.get(k, str(k)) for k in (key if isinstance(key, tuple) else (key,))), fontsize=9)
+        ax.set_title(' · '.join(DATASET_TITLES.get(k, str(k)) for k in key), fontsize=9)   # groupby on a list: tuple keys
         sns.despine(ax=ax)
     axs[-1].set_xlabel('A − B: difference in accuracy (percentage points)', fontsize=8)
     fig.legend(handles=[Line2D([], [], color='k', marker='o', label='interval excludes 0 (distinguishable)'),
