@@ -788,7 +788,7 @@ def plot_paired(paired: pd.DataFrame, target_sets: Sequence[str] = ('all', 'samp
             if pd.notna(r.ci_low): ax.plot([100 * r.ci_low, 100 * r.ci_high], [yi, yi], color=c, lw=1.4, gid=f"{r.method_a} − {r.method_b} ({r.target_set})")
             ax.plot([100 * r.diff], [yi], 'o', ms=5, color=c, mfc=c if d else 'w', gid=f"{r.method_a} − {r.method_b} ({r.target_set}) point")
         sc = [f", {n} sc." for n in g.n_scenarios] if 'n_scenarios' in g.columns else [''] * len(g)
-        ax.set_yticks(y, [f"{r.method_a} − {r.method_b} ({r.target_set}{c})" for r, c in zip(g.itertuples(), sc)], fontsize=7)
+        ax.set_yticks(y, [f"{r.method_a} − {r.method_b} ({r.target_set}{s})" for r, s in zip(g.itertuples(), sc)], fontsize=7)
         ax.axvline(0, color='0.3', ls='--', lw=0.8); ax.tick_params(axis='x', labelsize=7)
         ax.set_title(' · '.join(DATASET_TITLES.get(k, str(k)) for k in key), fontsize=9)   # groupby on a list: tuple keys
         sns.despine(ax=ax)
