@@ -200,7 +200,9 @@ def matrix(self: Featurizer, benchmark: Benchmark) -> list[np.ndarray]:
     return rows
 
 # %% ../nbs/17_regressors.ipynb #39df1972
-ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
+# ridge penalties: half-decades from 1e-2 to 1e5, in plain Python floats: they enter every regressor's key (a hash of
+# its configuration), and np.logspace's last digit moved between numpy releases (316.22776601683796 became ...79)
+ALPHAS = tuple(10 ** (k / 2) for k in range(-4, 11))
 
 @dataclass
 class Heads:
