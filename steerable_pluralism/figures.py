@@ -22,13 +22,13 @@ from .alignment import chosen_label_means
 __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
            'BIAS_COLUMNS', 'DATASET_ORDER', 'DATASET_TITLES', 'MISSING_TEXT', 'METHOD_ORDER', 'REGRESSION_METHODS',
            'PROMPT_ALIGNED_METHODS', 'save_results', 'EMPTY_ROW', 'PAPER_COLUMNS', 'PAPER_MARKERS', 'PAPER_NUMBERS',
-           'ENGINES', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime', 'load_bias',
-           'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown', 'save_table',
-           'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_frame', 'paper_backbones', 'paper_column',
-           'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars', 'plot_implicit_bias',
-           'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table', 'backbone_table',
-           'study_table', 'study_answers', 'surface_baseline_lines', 'runtime_table', 'paired_table', 'plot_paired',
-           'default_target_sets', 'draw_all']
+           'ENGINES', 'FIG8_METHODS', 'missing_text', 'results_frame', 'save_frame', 'load_results', 'load_runtime',
+           'load_bias', 'implicit_bias_frame', 'run_failures', 'counts_text', 'save_figure', 'to_markdown',
+           'save_table', 'with_labels', 'figure_texts', 'load_paper_numbers', 'paper_frame', 'paper_backbones',
+           'paper_column', 'attach_paper', 'plot_targets', 'accuracy_summary', 'plot_accuracy_bars',
+           'plot_implicit_bias', 'plot_accuracy_vs_n', 'attach_intervals', 'regression_table', 'prompt_aligned_table',
+           'backbone_table', 'study_table', 'study_answers', 'n_attribute_lines', 'surface_baseline_lines',
+           'runtime_table', 'paired_table', 'plot_paired', 'default_target_sets', 'draw_all']
 
 # %% ../nbs/12_figures.ipynb #3e2d08bd
 RESULT_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'target_key', 'n_attributes',
@@ -675,8 +675,9 @@ def _diff_text(r) -> str:
             f"{r['verdict']}")
 
 def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n: pd.DataFrame | None = None,
-                  proposed: str = 'comparative-fewshot', target_set: str = 'all', paper: pd.DataFrame | str | None = 'reported') -> str:
-    "Markdown answering the study's questions from its interval and paired frames (and the paper's reported numbers)."
+                  proposed: str = 'comparative-fewshot', target_set: str = 'all', paper: pd.DataFrame | str | None = 'reported',
+                  trend: pd.DataFrame | None = None) -> str:
+    "Markdown answering the study's questions from its interval, paired and trend frames (and the paper's reported numbers)."
     def pair(a, b, ts=None):
         d = paired[(paired.method_a == a) & (paired.method_b == b)]
         if ts is not None: d = d[d.target_set == ts]
@@ -695,20 +696,41 @@ def study_answers(intervals: pd.DataFrame, paired: pd.DataFrame, intervals_by_n:
     if chance:   # zero-shot runs cost least, so they reach a verdict first
         lines += ["", "**Does the model choose better than chance at all?** Each zero-shot LLM chooser minus random:", ""]
         lines += [f"- {a}: {_diff_text(r)}" for a, r in chance]
-    if intervals_by_n is not None and len(intervals_by_n):
-        lines += ["", f"**How does accuracy change with the number of target attributes (Fig 8)?** Mean accuracy over "
-                  f"targets with that many attributes [95 % interval over scenarios]:", ""]
-        for m in (proposed, 'prompt-aligned', 'random', 'regressor-length'):
-            for ts in ('all', 'sampled') if not m.startswith('prompt-aligned') else ('sampled',):
-                d = intervals_by_n[(intervals_by_n.method == m) & (intervals_by_n.target_set == ts)].sort_values('n_attributes')
-                if d.empty: continue
-                cells = ', '.join(f"{int(r.n_attributes)}: {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
-                                  for r in d.itertuples())
-                lines.append(f"- {m} ({ts} targets): {cells}")
-                break
+    lines += n_attribute_lines(intervals_by_n, trend, proposed)
     if intervals is not None and len(intervals):
         lines += surface_baseline_lines(intervals, paper_frame(paper), proposed)
     return '\n'.join(lines) + '\n'
+
+# %% ../nbs/12_figures.ipynb #d18c956f
+FIG8_METHODS = ('comparative-fewshot', 'prompt-aligned', 'random', 'regressor-length')
+
+def _set_rows(frame: pd.DataFrame, m: str) -> pd.DataFrame:
+    "Rows of method `m` on its first target set among all / sampled (prompt-aligned methods: sampled only)."
+    for ts in ('all', 'sampled') if not m.startswith('prompt-aligned') else ('sampled',):
+        d = frame[(frame.method == m) & (frame.target_set == ts)]
+        if len(d): return d
+    return frame.iloc[:0]
+
+def n_attribute_lines(intervals_by_n: pd.DataFrame | None, trend: pd.DataFrame | None = None,
+                      proposed: str = 'comparative-fewshot') -> list[str]:
+    "Markdown lines: accuracy per number of target attributes [interval], then fewest minus most attributes per method."
+    methods = (proposed, *[m for m in FIG8_METHODS if m != proposed])
+    out = []
+    if intervals_by_n is not None and len(intervals_by_n):
+        out += ["", "**How does accuracy change with the number of target attributes (Fig 8)?** Mean accuracy over "
+                "targets with that many attributes [95 % interval over scenarios]:", ""]
+        for m in methods:
+            d = _set_rows(intervals_by_n, m).sort_values('n_attributes')
+            if len(d): out.append(f"- {m} ({d.target_set.iloc[0]} targets): " + ', '.join(
+                f"{int(r.n_attributes)}: {100 * r.accuracy:.1f} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]" for r in d.itertuples()))
+    rows = [d.iloc[0] for m in methods if trend is not None and len(d := _set_rows(trend, m))]
+    if rows:
+        out += ["", "Accuracy on the targets with the fewest attributes minus on those with the most (positive: accuracy "
+                "falls as a target names more attributes) [95 % paired interval over scenarios]:", ""]
+        out += [f"- {r.method} ({r.target_set} targets, {int(r.n_fewest)} vs {int(r.n_most)} attributes): "
+                f"{100 * r['diff']:+.1f} points [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}] ({100 * r.accuracy_fewest:.1f} % vs "
+                f"{100 * r.accuracy_most:.1f} %, {int(r.n_scenarios)} scenarios): {r.verdict}" for r in rows]
+    return out
 
 # %% ../nbs/12_figures.ipynb #83e31ee6
 def surface_baseline_lines(intervals: pd.DataFrame, paper: pd.DataFrame | None, proposed: str = 'comparative-fewshot') -> list[str]:
@@ -815,7 +837,7 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
              out='figures', targets: Mapping | None = None, paper='reported',
              datasets: Sequence[str] = DATASET_ORDER, chance: Mapping[str, float] | None = None,
              intervals: pd.DataFrame | None = None, intervals_by_n: pd.DataFrame | None = None,
-             paired: pd.DataFrame | None = None) -> dict:
+             paired: pd.DataFrame | None = None, trend: pd.DataFrame | None = None) -> dict:
     "Draw every available figure and table into `out`; returns {'written': {name: [paths]}, 'skipped': {name: reason}, 'captions': {...}}."
     import matplotlib; matplotlib.rcParams['pdf.fonttype'] = 42
     out = Path(out); written, skipped, captions = {}, {}, {}
@@ -849,7 +871,7 @@ def draw_all(results: pd.DataFrame | None = None, runtime: pd.DataFrame | None =
     if paired is not None and len(paired):
         try:
             (out/'study_answers.md').parent.mkdir(parents=True, exist_ok=True)
-            (out/'study_answers.md').write_text(study_answers(intervals, paired, intervals_by_n))
+            (out/'study_answers.md').write_text(study_answers(intervals, paired, intervals_by_n, trend=trend))
             written['study_answers'] = [out/'study_answers.md']
         except Exception as e: skipped['study_answers'] = f"{type(e).__name__}: {e}"
     out.mkdir(parents=True, exist_ok=True)

@@ -305,13 +305,13 @@ def run_methods(methods: Sequence[str], bench, store, targets: Mapping, backbone
     return out
 
 # %% ../nbs/13_reproduce.ipynb #ce2d3e4b
-FRAMES = ('results', 'intervals', 'intervals_by_n', 'paired', 'paired_by_n', 'errors', 'runtime', 'bias', 'skipped')
+FRAMES = ('results', 'intervals', 'intervals_by_n', 'trend', 'paired', 'paired_by_n', 'errors', 'runtime', 'bias', 'skipped')
 
 def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, decoding: str,
                comparisons: Sequence = (), n_boot: int = 2000) -> dict[str, pd.DataFrame]:
-    """Results, intervals (overall and per number of target attributes), paired differences, errors, runtime,
-    implicit-bias and skipped frames of one run's `run_methods` outcome."""
-    from steerable_pluralism.stats import errors_frame, interval_frame, paired_frame
+    """Results, intervals (overall and per number of target attributes), the fall from fewest to most attributes,
+    paired differences, errors, runtime, implicit-bias and skipped frames of one run's `run_methods` outcome."""
+    from steerable_pluralism.stats import errors_frame, interval_frame, paired_frame, trend_frame
     done = {n: o for n, o in outcome.items() if 'skipped' not in o}
     evs = [ev for o in done.values() for ev in o['evaluations']]
     cols = dict(dataset=dataset, backbone=backbone, decoding=decoding)
@@ -339,8 +339,8 @@ def run_frames(outcome: Mapping, bench, store, backbone: str, dataset: str, deco
     skipped = pd.DataFrame([{'method': n, 'status': 'skipped', 'reason': o['skipped']} for n, o in outcome.items() if 'skipped' in o] +
                            [{'method': n, 'status': 'incomplete', 'reason': '; '.join(o['incomplete'])} for n, o in outcome.items() if o.get('incomplete')],
                            columns=['method', 'status', 'reason'])
-    return {'results': results, 'intervals': intervals, 'intervals_by_n': by_n, 'paired': paired,
-            'paired_by_n': paired_by_n, 'errors': errors_frame(evs, **cols), 'runtime': pd.DataFrame(rt),
+    return {'results': results, 'intervals': intervals, 'intervals_by_n': by_n, 'trend': trend_frame(evs, B=n_boot, **cols),
+            'paired': paired, 'paired_by_n': paired_by_n, 'errors': errors_frame(evs, **cols), 'runtime': pd.DataFrame(rt),
             'bias': pd.concat(bias, ignore_index=True) if bias else pd.DataFrame(), 'skipped': skipped}
 
 # %% ../nbs/13_reproduce.ipynb #091afeb3
@@ -673,7 +673,7 @@ def reproduce(grid, out_dir=None, limit: int | None = None, methods: Sequence[st
     if draw:
         f = lambda n: frames[n] if len(frames[n]) else None
         drawn = draw_all(f('results'), f('runtime'), f('bias'), out=figures_dir, intervals=f('intervals'),
-                         intervals_by_n=f('intervals_by_n'), paired=f('paired'))
+                         intervals_by_n=f('intervals_by_n'), paired=f('paired'), trend=f('trend'))
         log.info("figures: %d written to %s; not drawn: %s", len(drawn['written']), figures_dir, drawn['skipped'] or 'none')
     return {'status': status, 'jobs': jobs, 'frames': frames, 'figures': drawn, 'seconds': time.perf_counter() - t0}
 

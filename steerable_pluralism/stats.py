@@ -10,8 +10,9 @@ import pandas as pd
 from .alignment import CORRECT, NOT_SCORED, Evaluation
 
 # %% auto #0
-__all__ = ['N_BOOT', 'LEVEL', 'INTERVAL_COLUMNS', 'PAIRED_COLUMNS', 'MIN_SCENARIOS', 'resample_counts', 'accuracy_intervals',
-           'interval_frame', 'verdict', 'paired_difference', 'paired_frame', 'errors_frame']
+__all__ = ['N_BOOT', 'LEVEL', 'INTERVAL_COLUMNS', 'PAIRED_COLUMNS', 'MIN_SCENARIOS', 'TREND_COLUMNS', 'resample_counts',
+           'accuracy_intervals', 'interval_frame', 'verdict', 'paired_difference', 'paired_frame', 'attribute_trend',
+           'trend_frame', 'errors_frame']
 
 # %% ../nbs/16_stats.ipynb #1ca024c3
 N_BOOT = 2000      # resamples per interval
@@ -168,6 +169,41 @@ def paired_frame(pairs, B: int = N_BOOT, seed: int = 0, level: float = LEVEL, by
     if not parts: return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
     return out[cols + [c for c in out.columns if c not in cols]]
+
+# %% ../nbs/16_stats.ipynb #e0dff566
+TREND_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'n_fewest', 'n_most', 'accuracy_fewest',
+                 'accuracy_most', 'diff', 'ci_low', 'ci_high', 'verdict', 'n_targets_fewest', 'n_targets_most',
+                 'n_scenarios', 'tie_rule', 'level', 'n_boot')
+
+def attribute_trend(ev: Evaluation, B: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    "Accuracy over the targets with the fewest attributes minus over those with the most, with a paired bootstrap interval."
+    o, n = _outcome(ev), np.asarray(ev.n_attributes)
+    if not len(n) or n.min() == n.max(): return pd.DataFrame(columns=list(TREND_COLUMNS[5:16]))
+    few, most = int(n.min()), int(n.max())
+    m = (n == few) | (n == most)
+    reps = _replicates(o[m] == CORRECT, o[m] != NOT_SCORED, resample_counts(o.shape[1], B, seed), n[m])
+    lo, hi = _interval(reps[few] - reps[most], level)
+    acc = np.asarray(ev.per_target, float)
+    mean = lambda k: float(np.nanmean(acc[n == k])) if (~np.isnan(acc[n == k])).any() else float('nan')
+    a, b = mean(few), mean(most)
+    return pd.DataFrame([{'n_fewest': few, 'n_most': most, 'accuracy_fewest': a, 'accuracy_most': b, 'diff': a - b,
+                          'ci_low': lo, 'ci_high': hi, 'verdict': verdict(lo, hi, o.shape[1]),
+                          'n_targets_fewest': int((n == few).sum()), 'n_targets_most': int((n == most).sum()),
+                          'n_scenarios': int(o.shape[1])}])
+
+# %% ../nbs/16_stats.ipynb #04200358
+def trend_frame(evaluations, B: int = N_BOOT, seed: int = 0, level: float = LEVEL, **columns) -> pd.DataFrame:
+    "One row per evaluation whose targets differ in their number of attributes: `attribute_trend`, labelled."
+    parts = []
+    for ev, extra in _items(evaluations):
+        df = attribute_trend(ev, B, seed, level)
+        if not len(df): continue
+        meta = {'dataset': ev.dataset, 'backbone': None, 'method': ev.method, 'decoding': None,
+                'target_set': ev.target_set, 'tie_rule': ev.tie_rule, 'level': level, 'n_boot': B, **columns, **extra}
+        parts.append(df.assign(**meta))
+    if not parts: return pd.DataFrame(columns=list(TREND_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)
+    return out[list(TREND_COLUMNS) + [c for c in out.columns if c not in TREND_COLUMNS]]
 
 # %% ../nbs/16_stats.ipynb #362e6524
 def errors_frame(evaluations, **columns) -> pd.DataFrame:
