@@ -17,7 +17,7 @@ from .targets import TargetError, TargetSet, parse_target
 
 # %% auto #0
 __all__ = ['CHUNK_ELEMENTS', 'TIE_RULES', 'TIE_TOL', 'CHOICE_TOL', 'NEAR_TOL', 'UNUSABLE', 'NOT_SCORED', 'CORRECT', 'WRONG',
-           'FAILED', 'check_tie_rule', 'weight_vector', 'norm_is_sequential', 'paper_norm', 'align', 'Evaluation',
+           'FAILED', 'check_tie_rule', 'weight_vector', 'norm_summation', 'paper_norm', 'align', 'Evaluation',
            'reindex_scores', 'attribute_errors', 'chosen_label_means', 'evaluate', 'OracleMethod', 'RandomMethod',
            'export_input_output', 'import_input_output', 'reference_score', 'reference_accuracy']
 
@@ -51,28 +51,56 @@ def weight_vector(weights, attributes: Sequence[str]) -> np.ndarray | None:
     return w
 
 # %% ../nbs/03_alignment.ipynb #9e56bbb2
-@functools.cache
-def norm_is_sequential(n: int = 2000, seed: int = 0) -> bool:
-    "Does `np.linalg.norm` here equal sqrt of a left-to-right sum of squares on vectors of 1-8 entries (random and MIC/HelpSteer2 levels)?"
-    rng, lv = np.random.default_rng(seed), np.array([0, .17, .25, .33, .5, .67, .75, .83, 1.0])
-    for k in range(1, 9):
-        v = np.concatenate([rng.random((n, k)) - rng.random((n, k)), rng.choice(lv, (n, k)) - rng.choice(lv, (n, k))])
-        if not np.array_equal(_sequential_norm(v, np.zeros_like(v)), [np.linalg.norm(r) for r in v]): return False
-    return True
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "s, e with s = fl(a + b) and s + e = a + b exactly (Knuth's TwoSum)."
+    s = a + b; bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
 
-def _sequential_norm(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+def _two_square(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "p, e with p = fl(d·d) and p + e = d·d exactly (Dekker's product, Veltkamp's split)."
+    p = d * d; c = 134217729.0 * d; hi = c - (c - d); lo = d - hi
+    return p, ((hi * hi - p) + 2.0 * hi * lo) + lo * lo
+
+def _fma_square(d: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    "fl(d·d + acc) rounded once, as a fused multiply-add gives it (Boldo-Melquiond: the low parts rounded to odd)."
+    uh, ul = _two_square(d)
+    th, tl = _two_sum(acc, uh)
+    v, e = _two_sum(tl, ul)
+    even = (v.view(np.int64) & 1) == 0
+    v = np.where(even & (e != 0), np.nextafter(v, np.where(e > 0, np.inf, -np.inf)), v)   # round to odd
+    return th + v
+
+# %% ../nbs/03_alignment.ipynb #001e83d4
+_LEVELS = np.array([0, .17, .25, .33, .5, .67, .75, .83, 1.0])   # MIC's and HelpSteer2's label levels
+
+@functools.cache
+def norm_summation(n: int = 2000, seed: int = 0) -> str | None:
+    """How `np.linalg.norm` sums squares here: 'plain' (left to right, each square rounded), 'fused' (left to right,
+    one fused multiply-add per step) or None (neither), on vectors of 1-8 entries (random and MIC/HelpSteer2 levels)."""
+    rng = np.random.default_rng(seed)
+    vs = [np.concatenate([rng.random((n, k)) - rng.random((n, k)), rng.choice(_LEVELS, (n, k)) - rng.choice(_LEVELS, (n, k))])
+          for k in range(1, 9)]
+    want = [np.array([np.linalg.norm(r) for r in v]) for v in vs]
+    for kind in ('plain', 'fused'):
+        if all(np.array_equal(_sequential_norm(v, np.zeros_like(v), fused=kind == 'fused'), w) for v, w in zip(vs, want)):
+            return kind
+    return None
+
+def _sequential_norm(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None, fused: bool = False) -> np.ndarray:
     acc = np.zeros(np.broadcast_shapes(y.shape, x.shape)[:-1])
     for a in range(y.shape[-1]):
         d = y[..., a] - x[..., a]
-        t = d * d if w is None else w[a] * (d * d)
-        acc += np.where(np.isnan(y[..., a]), 0.0, t)   # + 0.0 leaves the sum unchanged: absent attributes are skipped
+        t = _fma_square(d, acc) if fused and w is None else acc + (d * d if w is None else w[a] * (d * d))
+        acc = np.where(np.isnan(y[..., a]), acc, t)   # absent attributes are skipped
     return np.sqrt(acc)
 
 def paper_norm(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """`np.linalg.norm(y - x)` over the last axis, on the attributes present (not NaN) in `y`, bit for bit; y and x
-    broadcast: (..., A) → (...). With weights (which the paper does not have): sqrt of the left-to-right sum of w·d²."""
+    """`np.linalg.norm(y - x)` over the last axis, on the attributes present (not NaN) in `y`, bit for bit as this
+    machine's BLAS computes it; y and x broadcast: (..., A) → (...). With weights (which the paper does not have): sqrt
+    of the plain left-to-right sum of w·d²."""
     y, x = np.asarray(y, float), np.asarray(x, float)
-    if w is not None or norm_is_sequential(): return _sequential_norm(y, x, w)
+    if w is not None or (kind := norm_summation()) is not None:
+        return _sequential_norm(y, x, w, fused=w is None and kind == 'fused')
     y, x = np.broadcast_arrays(y, x)
     rows = zip(y.reshape(-1, y.shape[-1]), x.reshape(-1, x.shape[-1]))
     return np.array([np.linalg.norm(a[~np.isnan(a)] - b[~np.isnan(a)]) for a, b in rows]).reshape(y.shape[:-1])

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from .benchmark import DATASETS, Benchmark, Predictions, data_dir
 from .methods import parse_target_key
 from .targets import TARGET_SETS
-from .alignment import chosen_label_means
+from .alignment import chosen_label_means, norm_summation
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'OPTIONAL_RESULT_COLUMNS', 'RUNTIME_COLUMNS', 'INTERVAL_KEYS', 'STD_TEXT', 'NOT_REPORTED',
@@ -136,7 +136,9 @@ def run_failures(df: pd.DataFrame) -> int:
 def _tie_text(df: pd.DataFrame) -> str:
     "Which tie rule scored the numbers of a results frame."
     if 'tie_rule' not in df.columns or df.tie_rule.isna().all(): return "Tie rule: not recorded in the results."
-    desc = {'exact': "exact (the paper's score.py: distances compared exactly)", 'tolerance': "tolerance (squared distances within 1e-9 tied)"}
+    summ = norm_summation() or 'neither plain nor fused'
+    desc = {'exact': f"exact (the paper's score.py: distances compared exactly, in the bits of np.linalg.norm, which depend on "
+                     f"the BLAS: {summ} left-to-right sums where this was drawn)", 'tolerance': "tolerance (squared distances within 1e-9 tied)"}
     return "Tie rule: " + '; '.join(desc.get(r, str(r)) for r in sorted(set(df.tie_rule.dropna()))) + '.'
 
 def counts_text(df: pd.DataFrame, datasets: Sequence[str] = DATASET_ORDER) -> str:

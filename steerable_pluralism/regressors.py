@@ -201,7 +201,8 @@ def matrix(self: Featurizer, benchmark: Benchmark) -> list[np.ndarray]:
 
 # %% ../nbs/17_regressors.ipynb #39df1972
 # ridge penalties: half-decades from 1e-2 to 1e5, in plain Python floats: they enter every regressor's key (a hash of
-# its configuration), and np.logspace's last digit moved between numpy releases (316.22776601683796 became ...79)
+# its configuration), and np.logspace's last digit depends on the CPU (numpy's AVX-512 power gives 316.2277660168379,
+# its AVX2 one 316.22776601683796)
 ALPHAS = tuple(10 ** (k / 2) for k in range(-4, 11))
 
 @dataclass

@@ -1,6 +1,6 @@
 """Core of the steerable benchmark: targets, alignment, accuracy (with ties and failures), the oracle and random
 models, the paper's input_output.json, and curation (tests/fixtures)."""
-import json
+import json, os
 import numpy as np
 import pytest
 from steerable_pluralism.alignment import (TIE_TOL, OracleMethod, RandomMethod, align, evaluate, export_input_output,
@@ -194,8 +194,7 @@ def test_exact_rule_matches_reference_on_mic(which):
 
 
 def test_paper_norm_is_numpy_norm_bit_for_bit():
-    from steerable_pluralism.alignment import norm_is_sequential, paper_norm
-    assert norm_is_sequential()
+    from steerable_pluralism.alignment import paper_norm   # whichever way this machine's BLAS sums (norm_summation)
     lv = np.array(MIC_LEVELS + HELPSTEER2_LEVELS)
     rng = np.random.default_rng(0)
     for k in range(1, 7):
@@ -204,6 +203,30 @@ def test_paper_norm_is_numpy_norm_bit_for_bit():
         assert paper_norm(y, x).tolist() == [np.linalg.norm(np.array(a) - np.array(b)) for a, b in zip(y.tolist(), x.tolist())]
     y = np.array([[0.0, np.nan, .17]]); x = np.array([[.33, .5, .17]])   # absent attributes are skipped
     assert paper_norm(y, x)[0] == np.linalg.norm(np.array([0.0, .17]) - np.array([.33, .17]))
+
+
+def _cpu_flags() -> set[str]:
+    try: return set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':')[1].split())
+    except (OSError, StopIteration): return set()
+
+
+@pytest.mark.parametrize('coretype,want,flag', [('Haswell', 'plain', 'avx2'), ('SkylakeX', 'fused', 'avx512f')])
+def test_paper_norm_follows_each_openblas_kernel(coretype, want, flag):
+    # OpenBLAS picks its dot kernel by CPU (OPENBLAS_CORETYPE forces one): Haswell rounds each square before adding it,
+    # SkylakeX fuses each step. paper_norm must give np.linalg.norm's bits under both, on MIC-level rows where they differ.
+    import subprocess, sys
+    if flag not in _cpu_flags(): pytest.skip(f"this CPU lacks {flag}: the {coretype} kernel cannot run")
+    code = ("import numpy as np; from steerable_pluralism.alignment import norm_summation, paper_norm\n"
+            "if 'openblas' not in str(np.show_config(mode='dicts')).lower(): print('not-openblas'); raise SystemExit\n"
+            "lv = np.array([0, .17, .25, .33, .5, .67, .75, .83, 1.0]); r = np.random.default_rng(3)\n"
+            "y, x = r.choice(lv, (4000, 4)), r.choice(lv, (4000, 4))\n"
+            "ok = paper_norm(y, x).tolist() == [float(np.linalg.norm(a - b)) for a, b in zip(y, x)]\n"
+            "print(norm_summation(), ok, paper_norm(np.array([[0, .33]]), np.array([[.17, .5]]))[0])")
+    env = {**os.environ, 'OPENBLAS_CORETYPE': coretype}
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    if out == ['not-openblas']: pytest.skip("numpy does not use OpenBLAS here")
+    expected = {'plain': '0.24041630560342617', 'fused': '0.24041630560342614'}[want]
+    assert out == [want, 'True', expected], out
 
 
 def test_mic_hand_case_exact_vs_tolerance():
