@@ -10,8 +10,17 @@ Run: `PYTHONPATH=. python benchmarks/study_audit.py [--study study/smollm2-helps
 [--out benchmarks/results]` writes `study_audit.md` (the table the README includes) into `--out`.
 """
 import argparse, json
+from collections import Counter
 from pathlib import Path
 import numpy as np, yaml
+
+
+def machine(prov: dict | None) -> str:
+    "A record's machine from its provenance (`experiment.unit_provenance`): the CPU, and llama.cpp's build if it differs."
+    if not prov: return 'not recorded'
+    cpu = prov.get('device') if prov.get('device') not in (None, 'cpu') else prov.get('cpu', '?')
+    build = prov.get('build')
+    return cpu + (f" (llama.cpp built for {build})" if build and not str(cpu).endswith(build) else '')
 
 
 def audit(folder: Path) -> list[dict]:
@@ -30,7 +39,8 @@ def audit(folder: Path) -> list[dict]:
                          retried=sum(a > 1 for a in attempts), cut=cut,
                          prompt_tokens=float(np.mean([x.get('prompt_tokens', 0) for x in r])), answer_tokens=float(comp.mean()),
                          answer_max=int(comp.max()), seconds_unit=float(np.mean([x.get('seconds', 0) for x in r])),
-                         seconds_scenario=sum(x.get('seconds', 0) for x in r) / max(len(scen), 1)))
+                         seconds_scenario=sum(x.get('seconds', 0) for x in r) / max(len(scen), 1),
+                         machines=Counter(machine(x.get('provenance')) for x in r)))
     return sorted(rows, key=lambda x: x['method'])
 
 
@@ -63,6 +73,12 @@ def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
         lines += ['', f"*CPU-hours left*: (planned − computed scenarios) × s / scenario, a projection at the costs so far. In all "
                       f"{left:.1f} CPU-hours, about {left / workers:.0f} hours of wall time with the grid's {workers} workers on this "
                       "machine with nothing else running."]
+    names = sorted({m for x in rows for m in x['machines']})
+    lines += ['', "Where the units were computed, from each record's provenance (the CPU's widest vector extension: greedy "
+                  "answers can differ between CPUs; `benchmarks/results/recompute_check.md`). Records made before provenance "
+                  "was stored carry it as inferred from the sitting that made them (`\"inferred\": true`).", '',
+              '| method | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
+    lines += [f"| {x['method']} | " + ' | '.join(str(x['machines'].get(m, 0)) for m in names) + ' |' for x in rows]
     return '\n'.join(lines) + '\n'
 
 

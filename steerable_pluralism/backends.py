@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_backends.ipynb #36f819a2
 from __future__ import annotations
-import importlib.util, json, os, threading, time
+import importlib.util, json, os, platform, re, threading, time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['SMOLLM2_FILE', 'SMOLLM2_ID', 'ROLES', 'DEFAULT_STYLE', 'PAPER_STYLE', 'CHATML_TEMPLATE', 'INST_TEMPLATE',
            'JSON_VERSION', 'JSON_CHAR', 'OPENAI_SPEC_OPTIONS', 'BackendError', 'BackendUnavailable', 'Generation',
-           'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'smollm2_gguf',
+           'check_messages', 'merge_system', 'schema_key', 'ChatStyle', 'Backend', 'cpu_isa', 'smollm2_gguf',
            'from_pretrained_offline', 'tiny_chat_model', 'bounded_integers', 'answer_budget', 'TransformersBackend',
            'default_threads', 'chunk_starts', 'reusable', 'json_chars', 'LlamaCppBackend', 'OpenAIBackend',
            'openai_spec', 'load_backend', 'backbone_name']
@@ -104,6 +104,10 @@ class Backend(ABC):
                  temperature: float = 0.0, seed: int | None = None, style: ChatStyle = DEFAULT_STYLE) -> list[Generation]:
         "One `Generation` per chat of `batch`; greedy when `temperature` is 0."
 
+    def provenance(self) -> dict:
+        "Where and by what the answers are computed (engine and versions, device, CPU): stored with each record, not hashed."
+        return {'engine': type(self).__name__, 'cpu': cpu_isa()}
+
     def __repr__(self): return f"{type(self).__name__}({self.model_id!r})"
 
     merge_system: bool | None = None   # None until a chat with a system turn was rendered once
@@ -122,6 +126,18 @@ class Backend(ABC):
             return out
         if self.merge_system is None and has_system: self.merge_system = False
         return out
+
+# %% ../nbs/05_backends.ipynb #f93ffe50
+def cpu_isa(cpuinfo: str | None = None) -> str:
+    """This machine's architecture and its widest x86 vector extension (AVX-512, AVX2, AVX), e.g. 'x86_64 avx512':
+    what llama.cpp is compiled for and OpenBLAS picks kernels by. `cpuinfo`: the text of /proc/cpuinfo (read if None)."""
+    if cpuinfo is None:
+        try: cpuinfo = Path('/proc/cpuinfo').read_text()
+        except OSError: cpuinfo = ''                       # not Linux: the architecture alone
+    m = re.search(r'^flags\s*:(.*)$', cpuinfo, re.M)
+    flags = set(m.group(1).split()) if m else set()
+    isa = next((name for flag, name in (('avx512f', 'avx512'), ('avx2', 'avx2'), ('avx', 'avx')) if flag in flags), None)
+    return f"{platform.machine()} {isa}" if isa else platform.machine()
 
 # %% ../nbs/05_backends.ipynb #1024f1d1
 def smollm2_gguf() -> Path:
@@ -362,6 +378,15 @@ def _run(self: TransformersBackend, rows: list[list[int]], p: int, schema, max_t
                                completion_tokens=len(toks) + (stop is not None), seconds=seconds))
     return gens
 
+# %% ../nbs/05_backends.ipynb #eabfe86a
+@patch
+def provenance(self: TransformersBackend) -> dict:
+    "The transformers and torch versions, the model's device (the GPU's name on CUDA) and the CPU."
+    import torch, transformers
+    d = self.model.device
+    device = torch.cuda.get_device_name(d) if d.type == 'cuda' else d.type
+    return {'engine': f"transformers {transformers.__version__}, torch {torch.__version__}", 'device': device, 'cpu': cpu_isa()}
+
 # %% ../nbs/05_backends.ipynb #b6adf63f
 def default_threads() -> int:
     "Threads for llama.cpp: `$STEERABLE_PLURALISM_THREADS`, else every CPU this process may use."
@@ -558,6 +583,15 @@ def decode(self: LlamaCppBackend, grammar, max_tokens: int, temperature: float, 
         self.llm.eval([tok])
     return out, 'length'
 
+# %% ../nbs/05_backends.ipynb #c68186bf
+@patch
+def provenance(self: LlamaCppBackend) -> dict:
+    "The llama-cpp-python version, the widest vector extension llama.cpp was compiled with, and the CPU."
+    info = self._lc.llama_print_system_info().decode(errors='replace')
+    on = {k.split(':')[-1].strip() for k, _, v in (x.partition('=') for x in info.split('|')) if v.strip() == '1'}
+    build = next((n for f, n in (('AVX512', 'avx512'), ('AVX2', 'avx2'), ('AVX', 'avx')) if f in on), 'no avx')
+    return {'engine': f"llama-cpp-python {self._lc.__version__}", 'build': build, 'cpu': cpu_isa()}
+
 # %% ../nbs/05_backends.ipynb #0732b363
 # long: __init__ and Backend's abstract methods (count_tokens, generate) must be in the class body; the rest is patched below
 class OpenAIBackend(Backend):
@@ -663,6 +697,12 @@ def _one(self: OpenAIBackend, messages, schema, max_tokens, temperature, seed, s
     c, u = r['choices'][0], r.get('usage') or {}
     return Generation(c['message'].get('content') or '', 'length' if c.get('finish_reason') == 'length' else 'stop',
                       u.get('prompt_tokens', 0), u.get('completion_tokens', 0), time.perf_counter() - t0)
+
+# %% ../nbs/05_backends.ipynb #fa808b7f
+@patch
+def provenance(self: OpenAIBackend) -> dict:
+    "The server's address: what hardware and engine version it runs on is not visible from here."
+    return {'engine': 'OpenAI-compatible server', 'server': self.base_url}
 
 # %% ../nbs/05_backends.ipynb #129a2ff9
 OPENAI_SPEC_OPTIONS = {'model': str, 'json_dialect': str, 'concurrency': int, 'context_window': int, 'timeout': float,

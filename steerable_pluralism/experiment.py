@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_experiment.ipynb #4e0ed2d8
 from __future__ import annotations
-import argparse, functools, importlib, itertools, json, logging, os, sys, traceback
+import argparse, functools, importlib, itertools, json, logging, os, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'METHOD_MODULES', 'MAX_CALLS', 'EXIT_OK', 'EXIT_INTERNAL', 'EXIT_USAGE', 'EXIT_INCOMPLETE', 'EXIT_NO_CHOICE',
            'import_method_modules', 'dataset_info', 'build_method', 'TooManyCalls', 'IncompleteRun', 'target_dicts',
-           'run_experiment', 'unit_concurrency', 'run_units', 'SteerResult', 'steer', 'input_errors', 'error_kind',
-           'report_error', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path', 'run_cli', 'main']
+           'run_experiment', 'unit_concurrency', 'run_units', 'unit_provenance', 'SteerResult', 'steer', 'input_errors',
+           'error_kind', 'report_error', 'steer_parser', 'steer_cli', 'run_parser', 'default_store_path', 'run_cli',
+           'main']
 
 # %% ../nbs/10_experiment.ipynb #f3122733
 METHOD_MODULES = ('alignment', 'regression', 'baselines', 'regressors')
@@ -148,11 +149,17 @@ def unit_concurrency(method: Method) -> int:
     return max(1, int(c or 1))
 
 def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], workers: int = 1, stop=lambda: False):
-    "Yield `(scenario, unit, record or exception)` for the pairs of `todo` as they complete, `workers` at a time (1: in this thread); no new unit starts once `stop()` is true."
+    """Yield `(scenario, unit, record or exception)` for the pairs of `todo` as they complete, `workers` at a time (1: in
+    this thread); no new unit starts once `stop()` is true. Records of a method with a backend carry `unit_provenance`."""
+    prov = unit_provenance(method)
+    def run(s, u):
+        rec = timed(method.run_unit, s, u)
+        if prov: rec.setdefault('provenance', prov)
+        return rec
     if workers == 1 or len(todo) < 2:
         for s, u in todo:
             if stop(): return
-            try: rec = timed(method.run_unit, s, u)
+            try: rec = run(s, u)
             except Exception as e: rec = e
             yield s, u, rec
         return
@@ -161,13 +168,19 @@ def run_units(method: Method, todo: Sequence[tuple[Scenario, str]], workers: int
     with ThreadPoolExecutor(workers, thread_name_prefix=f'{method.name}-unit') as pool:
         def fill():   # at most 2 × workers submitted: an interrupted run leaves little queued
             if stop(): return
-            for s, u in itertools.islice(left, 2 * workers - len(running)): running[pool.submit(timed, method.run_unit, s, u)] = (s, u)
+            for s, u in itertools.islice(left, 2 * workers - len(running)): running[pool.submit(run, s, u)] = (s, u)
         fill()
         while running:
             for f in wait(running, return_when=FIRST_COMPLETED).done:
                 s, u = running.pop(f)
                 yield s, u, f.exception() if f.exception() is not None else f.result()
             fill()
+
+# %% ../nbs/10_experiment.ipynb #af755ef0
+def unit_provenance(method: Method) -> dict | None:
+    "What `method`'s records are computed with: its backend's `provenance()` and today's date (UTC); None without a backend."
+    p = getattr(getattr(method, 'backend', None), 'provenance', None)
+    return {**p(), 'date': time.strftime('%Y-%m-%d', time.gmtime())} if callable(p) else None
 
 # %% ../nbs/10_experiment.ipynb #6f21bef7
 @dataclass

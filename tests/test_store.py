@@ -422,3 +422,29 @@ def test_real_smollm2_records_open_by_name_and_realign_with_no_model(tmp_path):
         w.import_jsonl(ROOT / 'tests' / 'fixtures' / 'store_smollm2'); w.export_jsonl(tmp_path / 'again')
     for p in (ROOT / 'tests' / 'fixtures' / 'store_smollm2').iterdir():
         assert (tmp_path / 'again' / p.name).read_bytes() == p.read_bytes()
+
+
+def test_backfill_provenance_by_creation_time(tmp_path):
+    "tools/backfill_provenance.py: LLM records lacking provenance get their period's, marked inferred; others are left."
+    import sqlite3
+    from datetime import datetime, timezone
+    path = tmp_path / 's.sqlite'
+    with PredictionStore(path) as st:
+        st.set_meta('llm', {'config': {'backend': {'backend': 'LlamaCppBackend'}}})
+        st.set_meta('random', {'config': {'seed': 0}})
+        for sid in 'abcd': st.put('llm', sid, 'choice', {'choice': 0})
+        st.put('llm', 'e', 'choice', {'choice': 1, 'provenance': {'cpu': 'own'}})
+        st.put('random', 'a', 'choice', {'choice': 0})
+    with sqlite3.connect(path) as con:   # a: imported on day 1, b: computed on day 2, c: day 3, d: after every period
+        for sid, t in zip('abcde', ('2026-01-01T10:00', '2026-01-02T10:00', '2026-01-03T10:00', '2026-02-01T00:00', '2026-01-01T09:00')):
+            ts = datetime.fromisoformat(t).replace(tzinfo=timezone.utc).timestamp()
+            con.execute("UPDATE records SET created = ? WHERE scenario_id = ?", (ts, sid))
+    out = subprocess.run([sys.executable, 'tools/backfill_provenance.py', str(path),
+                          '--period', '2026-01-02T00:00', '{"cpu": "old"}', '--period', '2026-01-04T00:00', '{"cpu": "new"}'],
+                         capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr
+    with PredictionStore(path, readonly=True) as st:
+        got = {sid: r.get('provenance') for (sid, _), r in st.records('llm').items()}
+        assert got == {'a': {'cpu': 'old', 'inferred': True}, 'b': {'cpu': 'new', 'inferred': True},
+                       'c': {'cpu': 'new', 'inferred': True}, 'd': None, 'e': {'cpu': 'own'}}
+        assert 'provenance' not in st.get('random', 'a', 'choice')
