@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_backends.ipynb #36f819a2
 from __future__ import annotations
-import importlib.util, json, os, platform, re, threading, time
+import functools, importlib.util, json, os, platform, re, threading, time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,13 +131,20 @@ class Backend(ABC):
 def cpu_isa(cpuinfo: str | None = None) -> str:
     """This machine's architecture and its widest x86 vector extension (AVX-512, AVX2, AVX), e.g. 'x86_64 avx512':
     what llama.cpp is compiled for and OpenBLAS picks kernels by. `cpuinfo`: the text of /proc/cpuinfo (read if None)."""
-    if cpuinfo is None:
-        try: cpuinfo = Path('/proc/cpuinfo').read_text()
-        except OSError: cpuinfo = ''                       # not Linux: the architecture alone
-    m = re.search(r'^flags\s*:(.*)$', cpuinfo, re.M)
-    flags = set(m.group(1).split()) if m else set()
-    isa = next((name for flag, name in (('avx512f', 'avx512'), ('avx2', 'avx2'), ('avx', 'avx')) if flag in flags), None)
+    m = re.search(r'^flags\s*:(.*)$', _cpuinfo() if cpuinfo is None else cpuinfo, re.M)
+    isa = _widest_avx(m.group(1).split() if m else ())
     return f"{platform.machine()} {isa}" if isa else platform.machine()
+
+@functools.cache
+def _cpuinfo() -> str:
+    "The text of /proc/cpuinfo, read once per process ('' where there is none: not Linux)."
+    try: return Path('/proc/cpuinfo').read_text()
+    except OSError: return ''
+
+def _widest_avx(flags) -> str | None:
+    "The widest x86 vector extension among CPU feature `flags` ('avx512f' or 'AVX512', 'avx2', 'avx'; any case), or None."
+    on = {f.lower() for f in flags}
+    return next((name for name, names in (('avx512', {'avx512f', 'avx512'}), ('avx2', {'avx2'}), ('avx', {'avx'})) if on & names), None)
 
 # %% ../nbs/05_backends.ipynb #1024f1d1
 def smollm2_gguf() -> Path:
@@ -588,8 +595,8 @@ def decode(self: LlamaCppBackend, grammar, max_tokens: int, temperature: float, 
 def provenance(self: LlamaCppBackend) -> dict:
     "The llama-cpp-python version, the widest vector extension llama.cpp was compiled with, and the CPU."
     info = self._lc.llama_print_system_info().decode(errors='replace')
-    on = {k.split(':')[-1].strip() for k, _, v in (x.partition('=') for x in info.split('|')) if v.strip() == '1'}
-    build = next((n for f, n in (('AVX512', 'avx512'), ('AVX2', 'avx2'), ('AVX', 'avx')) if f in on), 'no avx')
+    on = [k.split(':')[-1].strip() for k, _, v in (x.partition('=') for x in info.split('|')) if v.strip() == '1']
+    build = _widest_avx(on) or 'no avx'
     return {'engine': f"llama-cpp-python {self._lc.__version__}", 'build': build, 'cpu': cpu_isa()}
 
 # %% ../nbs/05_backends.ipynb #0732b363
