@@ -32,13 +32,32 @@ def run(workers: int, zeroshot: int, fewshot: int, folder: Path) -> tuple[float,
     return seconds, recs
 
 
+def write_results(row: dict, out):
+    "bench_workers.json and bench_workers.md into `out`: the two variants' seconds, their ratio, whether the records agree."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out/'bench_workers.json').write_text(json.dumps(row, indent=1) + '\n')
+    cpu = f" ({row['cpu']})" if row.get('cpu') else ''
+    (out/'bench_workers.md').write_text(
+        f"Unit workers (`benchmarks/bench_workers.py`, {row['date']}): paper-protocol comparative-zeroshot on "
+        f"{row['zeroshot_scenarios']} and comparative-fewshot on {row['fewshot_scenarios']} HelpSteer2 eval scenarios "
+        f"({row['units']} units), SmolLM2-135M-Instruct Q4_1 on llama-cpp-python {row['llama_cpp']}, {row['cpus']} CPUs{cpu}, "
+        f"greedy, full prompts; nothing else ran meanwhile. {row.get('note', '')}".rstrip() + "\n\n"
+        "| variant | processes × threads | seconds |\n|---|---|---|\n"
+        f"| one process | 1 × {row['threads']} | {row['seconds_one']} |\n"
+        f"| workers | {row['workers']} × {row['threads_per_worker']} | {row['seconds_workers']} |\n\n"
+        f"Workers ÷ one process: **{row['ratio']:.2f}**; records identical: {'yes' if row['identical'] else 'NO'}.\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--zeroshot', type=int, default=4)
     ap.add_argument('--fewshot', type=int, default=2)
     ap.add_argument('--out', default=None, help="folder for bench_workers.json and bench_workers.md")
+    ap.add_argument('--note', default='', help="a sentence on the conditions, added to the table's caption")
+    ap.add_argument('--render', default=None, metavar='JSON', help="only rewrite the results in --out from this bench_workers.json")
     a = ap.parse_args()
+    if a.render: return write_results(json.loads(Path(a.render).read_text()), a.out or Path(a.render).parent)
     import llama_cpp
     from steerable_pluralism.backends import default_threads
     threads = default_threads()
@@ -46,23 +65,13 @@ def main():
         one, recs1 = run(1, a.zeroshot, a.fewshot, Path(d))
         many, recsN = run(a.workers, a.zeroshot, a.fewshot, Path(d))
     same = recs1 == recsN
+    from steerable_pluralism.backends import cpu_isa
     row = dict(threads=threads, workers=a.workers, threads_per_worker=max(1, threads // a.workers), zeroshot_scenarios=a.zeroshot,
                fewshot_scenarios=a.fewshot, units=len(recs1), seconds_one=round(one, 1), seconds_workers=round(many, 1),
                ratio=round(many / one, 3), identical=same, llama_cpp=llama_cpp.__version__, cpus=os.cpu_count(),
-               date=time.strftime('%Y-%m-%d'))
+               cpu=cpu_isa(), date=time.strftime('%Y-%m-%d'), note=a.note)
     print(json.dumps(row, indent=1))
-    if a.out:
-        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-        (out/'bench_workers.json').write_text(json.dumps(row, indent=1) + '\n')
-        (out/'bench_workers.md').write_text(
-            f"Unit workers (`benchmarks/bench_workers.py`, {row['date']}): paper-protocol comparative-zeroshot on "
-            f"{a.zeroshot} and comparative-fewshot on {a.fewshot} HelpSteer2 eval scenarios ({row['units']} units), "
-            f"SmolLM2-135M-Instruct Q4_1 on llama-cpp-python {row['llama_cpp']}, {row['cpus']} CPUs, greedy, full prompts; "
-            f"nothing else ran meanwhile.\n\n"
-            "| variant | processes × threads | seconds |\n|---|---|---|\n"
-            f"| one process | 1 × {threads} | {row['seconds_one']} |\n"
-            f"| workers | {a.workers} × {row['threads_per_worker']} | {row['seconds_workers']} |\n\n"
-            f"Workers ÷ one process: **{row['ratio']:.2f}**; records identical: {'yes' if same else 'NO'}.\n")
+    if a.out: write_results(row, a.out)
     return 0 if same else 1
 
 
