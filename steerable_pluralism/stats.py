@@ -88,19 +88,26 @@ def _items(evaluations) -> list[tuple]:
     if isinstance(evaluations, Evaluation) or hasattr(evaluations, 'outcome'): evaluations = [evaluations]
     return [e if isinstance(e, tuple) else (e, {}) for e in evaluations]
 
+def _label(ev, level: float, B: int, columns: dict, extra: dict) -> dict:
+    "The columns that say which evaluation a row describes; `columns`, then an item's `extra`, override them."
+    return {'dataset': ev.dataset, 'backbone': None, 'method': ev.method, 'decoding': None,
+            'target_set': ev.target_set, 'tie_rule': ev.tie_rule, 'level': level, 'n_boot': B, **columns, **extra}
+
+def _stack(parts: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
+    "The parts one under another, `cols` first; an empty frame with `cols` when there are no parts."
+    if not parts: return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    return out[cols + [c for c in out.columns if c not in cols]]
+
 def interval_frame(evaluations, B: int = N_BOOT, seed: int = 0, level: float = LEVEL, by_n_attributes: bool = False,
                    **columns) -> pd.DataFrame:
     "One row per evaluation (and number of target attributes): accuracy, std over targets, bootstrap interval, counts."
     parts = []
     for ev, extra in _items(evaluations):
         df = accuracy_intervals(ev, B, seed, level, by_n_attributes)
-        meta = {'dataset': ev.dataset, 'backbone': None, 'method': ev.method, 'decoding': None,
-                'target_set': ev.target_set, 'tie_rule': ev.tie_rule, 'level': level, 'n_boot': B, **columns, **extra}
-        parts.append(df.assign(**meta))
+        parts.append(df.assign(**_label(ev, level, B, columns, extra)))
     cols = list(INTERVAL_COLUMNS) if not by_n_attributes else [*INTERVAL_COLUMNS[:5], 'n_attributes', *INTERVAL_COLUMNS[5:]]
-    if not parts: return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
-    return out[cols + [c for c in out.columns if c not in cols]]
+    return _stack(parts, cols)
 
 # %% ../nbs/16_stats.ipynb #ac029785
 PAIRED_COLUMNS = ('dataset', 'backbone', 'decoding', 'target_set', 'method_a', 'method_b', 'accuracy_a', 'accuracy_b',
@@ -166,9 +173,7 @@ def paired_frame(pairs, B: int = N_BOOT, seed: int = 0, level: float = LEVEL, by
                 'method_a': a.method, 'method_b': b.method, 'tie_rule': tie, 'level': level, 'n_boot': B, **columns, **extra}
         parts.append(df.assign(**meta))
     cols = list(PAIRED_COLUMNS) if not by_n_attributes else [*PAIRED_COLUMNS[:6], 'n_attributes', *PAIRED_COLUMNS[6:]]
-    if not parts: return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
-    return out[cols + [c for c in out.columns if c not in cols]]
+    return _stack(parts, cols)
 
 # %% ../nbs/16_stats.ipynb #e0dff566
 TREND_COLUMNS = ('dataset', 'backbone', 'method', 'decoding', 'target_set', 'n_fewest', 'n_most', 'accuracy_fewest',
@@ -198,12 +203,8 @@ def trend_frame(evaluations, B: int = N_BOOT, seed: int = 0, level: float = LEVE
     for ev, extra in _items(evaluations):
         df = attribute_trend(ev, B, seed, level)
         if not len(df): continue
-        meta = {'dataset': ev.dataset, 'backbone': None, 'method': ev.method, 'decoding': None,
-                'target_set': ev.target_set, 'tie_rule': ev.tie_rule, 'level': level, 'n_boot': B, **columns, **extra}
-        parts.append(df.assign(**meta))
-    if not parts: return pd.DataFrame(columns=list(TREND_COLUMNS))
-    out = pd.concat(parts, ignore_index=True)
-    return out[list(TREND_COLUMNS) + [c for c in out.columns if c not in TREND_COLUMNS]]
+        parts.append(df.assign(**_label(ev, level, B, columns, extra)))
+    return _stack(parts, list(TREND_COLUMNS))
 
 # %% ../nbs/16_stats.ipynb #362e6524
 def errors_frame(evaluations, **columns) -> pd.DataFrame:
