@@ -59,13 +59,12 @@ def main():
     a = ap.parse_args()
     if a.render: return write_results(json.loads(Path(a.render).read_text()), a.out or Path(a.render).parent)
     import llama_cpp
-    from steerable_pluralism.backends import default_threads
+    from steerable_pluralism.backends import cpu_isa, default_threads
     threads = default_threads()
     with tempfile.TemporaryDirectory() as d:
         one, recs1 = run(1, a.zeroshot, a.fewshot, Path(d))
         many, recsN = run(a.workers, a.zeroshot, a.fewshot, Path(d))
     same = recs1 == recsN
-    from steerable_pluralism.backends import cpu_isa
     row = dict(threads=threads, workers=a.workers, threads_per_worker=max(1, threads // a.workers), zeroshot_scenarios=a.zeroshot,
                fewshot_scenarios=a.fewshot, units=len(recs1), seconds_one=round(one, 1), seconds_workers=round(many, 1),
                ratio=round(many / one, 3), identical=same, llama_cpp=llama_cpp.__version__, cpus=os.cpu_count(),
