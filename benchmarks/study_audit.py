@@ -30,16 +30,18 @@ def audit(folder: Path) -> list[dict]:
         if 'backend' not in meta['config']: continue                      # oracle, random, regressors: no LLM
         recs = [json.loads(l) for l in meta_f.with_name(meta_f.name.replace('.meta.json', '.jsonl')).read_text().splitlines() if l]
         r = [x['record'] for x in recs]
-        scen = {x['scenario_id'] for x in recs}
+        per = Counter(x['scenario_id'] for x in recs)                     # units stored per scenario
+        full = Counter(per.values()).most_common(1)[0][0]                 # a complete scenario's units (attributes or targets)
         attempts = [int(x.get('attempts', 1)) for x in r]
         comp = np.array([x.get('completion_tokens', 0) for x in r], float)
         lists = [x['samples'] for x in r if isinstance(x.get('samples'), list)]   # choice records list their samples
         cut = sum(any(s.get('finish_reason') == 'length' for s in l) for l in lists) if lists else '—'
-        rows.append(dict(method=meta['method'], scenarios=len(scen), units=len(r), failed=sum(bool(x.get('failed')) for x in r),
+        rows.append(dict(method=meta['method'], scenarios=sum(n >= full for n in per.values()), partial=sum(n < full for n in per.values()),
+                         units_scenario=full, units=len(r), failed=sum(bool(x.get('failed')) for x in r),
                          retried=sum(a > 1 for a in attempts), cut=cut,
                          prompt_tokens=float(np.mean([x.get('prompt_tokens', 0) for x in r])), answer_tokens=float(comp.mean()),
                          answer_max=int(comp.max()), seconds_unit=float(np.mean([x.get('seconds', 0) for x in r])),
-                         seconds_scenario=sum(x.get('seconds', 0) for x in r) / max(len(scen), 1),
+                         seconds_scenario=full * float(np.mean([x.get('seconds', 0) for x in r])),
                          machines=Counter(machine(x.get('provenance')) for x in r)))
     return sorted(rows, key=lambda x: x['method'])
 
@@ -64,13 +66,14 @@ def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
     limits, left = limits or {}, 0.0
     for x in rows:
         plan = limits.get(x['method'])
-        hours = max(plan - x['scenarios'], 0) * x['seconds_scenario'] / 3600 if plan else None
+        hours = max(plan * x['units_scenario'] - x['units'], 0) * x['seconds_unit'] / 3600 if plan else None
         left += hours or 0
-        lines.append(f"| {x['method']} | {x['scenarios']} | {plan or '—'} | {x['units']} | {x['failed']} | {x['retried']} | {x['cut']} | "
+        part = f" (+{x['partial']} partial)" if x['partial'] else ''
+        lines.append(f"| {x['method']} | {x['scenarios']}{part} | {plan or '—'} | {x['units']} | {x['failed']} | {x['retried']} | {x['cut']} | "
                      f"{x['prompt_tokens']:,.0f} | {x['answer_tokens']:.0f} ({x['answer_max']}) | {x['seconds_unit']:.1f} | "
                      f"{x['seconds_scenario']:.0f} | {'—' if hours is None else f'{hours:.1f}'} |")
     if limits:
-        lines += ['', f"*CPU-hours left*: (planned − computed scenarios) × s / scenario, a projection at the costs so far. In all "
+        lines += ['', f"*Scenarios*: those with all their units stored (a *partial* one was stopped mid-way; a resumed run computes only its missing units). *s / scenario*: s / unit × a complete scenario's units. *CPU-hours left*: (planned scenarios × units per scenario − units stored) × s / unit, a projection at the costs so far. In all "
                       f"{left:.1f} CPU-hours, about {left / workers:.0f} hours of wall time with the grid's {workers} workers on this "
                       "machine with nothing else running."]
     names = sorted({m for x in rows for m in x['machines']})
