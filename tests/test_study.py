@@ -45,4 +45,4 @@ def test_audit_counts_complete_scenarios_and_projects_from_units(tmp_path):
     text = audit.markdown([row], tmp_path, {'m': 4}, workers=2)
     assert '| m | 1 (+1 partial) | 4 | 7 |' in text
     assert '| 5 (5) | 360.0 | 1800 | 1.3 |' in text          # (4 × 5 − 7) units × 360 s = 4,680 s = 1.3 h
-    assert 'In all 1.3 CPU-hours, about 1 hours of wall time with the grid\'s 2 workers' in text
+    assert 'In all 1.3 CPU-hours, about 1 hour of wall time with the grid\'s 2 workers' in text
