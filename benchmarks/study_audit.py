@@ -34,14 +34,15 @@ def audit(folder: Path) -> list[dict]:
         full = Counter(per.values()).most_common(1)[0][0]                 # a complete scenario's units (attributes or targets)
         attempts = [int(x.get('attempts', 1)) for x in r]
         comp = np.array([x.get('completion_tokens', 0) for x in r], float)
+        secs = float(np.mean([x.get('seconds', 0) for x in r]))
         lists = [x['samples'] for x in r if isinstance(x.get('samples'), list)]   # choice records list their samples
         cut = sum(any(s.get('finish_reason') == 'length' for s in l) for l in lists) if lists else '—'
         rows.append(dict(method=meta['method'], scenarios=sum(n >= full for n in per.values()), partial=sum(n < full for n in per.values()),
                          units_scenario=full, units=len(r), failed=sum(bool(x.get('failed')) for x in r),
                          retried=sum(a > 1 for a in attempts), cut=cut,
                          prompt_tokens=float(np.mean([x.get('prompt_tokens', 0) for x in r])), answer_tokens=float(comp.mean()),
-                         answer_max=int(comp.max()), seconds_unit=float(np.mean([x.get('seconds', 0) for x in r])),
-                         seconds_scenario=full * float(np.mean([x.get('seconds', 0) for x in r])),
+                         answer_max=int(comp.max()), seconds_unit=secs,
+                         seconds_scenario=full * secs,
                          machines=Counter(machine(x.get('provenance')) for x in r)))
     return sorted(rows, key=lambda x: x['method'])
 
@@ -76,8 +77,7 @@ def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
         lines += ['', "*Scenarios*: those with all their units stored (a *partial* one was stopped mid-way; a resumed run "
                       "computes only its missing units). *s / scenario*: s / unit × a complete scenario's units (the most "
                       "common count). *CPU-hours left*: (planned scenarios × units per scenario − units stored) × s / unit, a "
-                      f"projection at the costs so far. In all "
-                      f"{left:.1f} CPU-hours, about {left / workers:.0f} hour{'' if round(left / workers) == 1 else 's'} of wall time with the grid's {workers} workers on this "
+                      f"projection at the costs so far. In all {left:.1f} CPU-hours, about {left / workers:.0f} hour{'' if round(left / workers) == 1 else 's'} of wall time with the grid's {workers} workers on this "
                       "machine with nothing else running."]
     names = sorted({m for x in rows for m in x['machines']})
     lines += ['', "Where the units were computed, from each record's provenance (the CPU's widest vector extension: greedy "
