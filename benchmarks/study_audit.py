@@ -41,8 +41,7 @@ def audit(folder: Path) -> list[dict]:
                          units_scenario=full, units=len(r), failed=sum(bool(x.get('failed')) for x in r),
                          retried=sum(a > 1 for a in attempts), cut=cut,
                          prompt_tokens=float(np.mean([x.get('prompt_tokens', 0) for x in r])), answer_tokens=float(comp.mean()),
-                         answer_max=int(comp.max()), seconds_unit=secs,
-                         seconds_scenario=full * secs,
+                         answer_max=int(comp.max()), seconds_unit=secs, seconds_scenario=full * secs,
                          machines=Counter(machine(x.get('provenance')) for x in r)))
     return sorted(rows, key=lambda x: x['method'])
 
