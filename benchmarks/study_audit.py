@@ -76,8 +76,9 @@ def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
         lines += ['', "*Scenarios*: those with all their units stored (a *partial* one was stopped mid-way; a resumed run "
                       "computes only its missing units). *s / scenario*: s / unit × a complete scenario's units (the most "
                       "common count). *CPU-hours left*: (planned scenarios × units per scenario − units stored) × s / unit, a "
-                      f"projection at the costs so far. In all {left:.1f} CPU-hours, about {left / workers:.0f} hour{'' if round(left / workers) == 1 else 's'} of wall time with the grid's {workers} workers on this "
-                      "machine with nothing else running."]
+                      + (f"projection at the costs so far. In all {left:.1f} CPU-hours, about {left / workers:.0f} hour{'' if round(left / workers) == 1 else 's'} of wall time with the grid's {workers} workers on this "
+                         "machine with nothing else running." if left else
+                         "projection at the costs so far. Every method covers its planned scenarios: nothing is left to compute.")]
     names = sorted({m for x in rows for m in x['machines']})
     lines += ['', "Where the units were computed, from each record's provenance (the CPU's widest vector extension: greedy "
                   "answers can differ between CPUs; `benchmarks/results/recompute_check.md`). Records made before provenance "

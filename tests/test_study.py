@@ -46,3 +46,6 @@ def test_audit_counts_complete_scenarios_and_projects_from_units(tmp_path):
     assert '| m | 1 (+1 partial) | 4 | 7 |' in text
     assert '| 5 (5) | 360.0 | 1800 | 1.3 |' in text          # (4 × 5 − 7) units × 360 s = 4,680 s = 1.3 h
     assert 'In all 1.3 CPU-hours, about 1 hour of wall time with the grid\'s 2 workers' in text
+    done = audit.markdown([row], tmp_path, {'m': 1}, workers=2)    # the plan is 1 scenario, and it is stored
+    assert '| 1 (+1 partial) | 1 | 7 |' in done and '| 0.0 |' in done and 'nothing is left to compute' in done
+    assert 'In all' not in done
