@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make reproduce   set up, redraw the committed CPU study's figures and tables (no LLM call), then run the quick live grid
 #   make test        set up, then run every test (export check, notebook tests, pytest)
-# Others: `make study` computes (or resumes) the committed study itself (many hours on 2 cores); `make lab` opens the
+# Others: `make study` resumes or extends the committed study (complete: computes nothing as committed); `make lab` opens the
 # notebooks; `make docs` builds the documentation site.
 PYTHON ?= python3
 VENV ?= .venv
