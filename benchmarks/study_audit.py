@@ -73,12 +73,14 @@ def markdown(rows, folder, limits: dict | None = None, workers: int = 1) -> str:
                      f"{x['prompt_tokens']:,.0f} | {x['answer_tokens']:.0f} ({x['answer_max']}) | {x['seconds_unit']:.1f} | "
                      f"{x['seconds_scenario']:.0f} | {'—' if hours is None else f'{hours:.1f}'} |")
     if limits:
+        wall = round(left / workers)
+        total = (f"In all {left:.1f} CPU-hours, about {wall} hour{'' if wall == 1 else 's'} of wall time with the grid's "
+                 f"{workers} workers on this machine with nothing else running." if left else
+                 "Every method covers its planned scenarios: nothing is left to compute.")
         lines += ['', "*Scenarios*: those with all their units stored (a *partial* one was stopped mid-way; a resumed run "
                       "computes only its missing units). *s / scenario*: s / unit × a complete scenario's units (the most "
                       "common count). *CPU-hours left*: (planned scenarios × units per scenario − units stored) × s / unit, a "
-                      + (f"projection at the costs so far. In all {left:.1f} CPU-hours, about {left / workers:.0f} hour{'' if round(left / workers) == 1 else 's'} of wall time with the grid's {workers} workers on this "
-                         "machine with nothing else running." if left else
-                         "projection at the costs so far. Every method covers its planned scenarios: nothing is left to compute.")]
+                      f"projection at the costs so far. {total}"]
     names = sorted({m for x in rows for m in x['machines']})
     lines += ['', "Where the units were computed, from each record's provenance (the CPU's widest vector extension: greedy "
                   "answers can differ between CPUs; `benchmarks/results/recompute_check.md`). Records made before provenance "
